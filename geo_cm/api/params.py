@@ -1,0 +1,179 @@
+"""Query-parameter parsing for the feature API. Each parser raises ParamError with a sentence."""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
+
+
+class ParamError(ValidationError):
+    default_code = "InvalidParameterValue"
+
+    def __init__(self, name, message):
+        super().__init__({name: [message]})
+
+
+@dataclass(frozen=True)
+class ItemFilters:
+    bbox: tuple[float, float, float, float] | None = None
+    datetime_range: tuple[dt.date | dt.datetime | None, dt.date | dt.datetime | None] | None = None
+    statuses: tuple[str, ...] = ()
+    subdistrict: str | None = None
+    year: int | None = None
+
+
+ITEM_PARAMS = {"bbox", "bbox-crs", "limit", "offset", "datetime", "status", "subdistrict",
+               "year", "f"}
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def reject_unknown(query, allowed):
+    unknown = sorted(set(query) - set(allowed))
+    if unknown:
+        raise ParamError(unknown[0], _("Unknown query parameter '%(name)s'. Allowed: %(allowed)s.")
+                         % {"name": unknown[0], "allowed": ", ".join(sorted(allowed))})
+
+
+def parse_format(query):
+    value = query.get("f")
+    if value not in (None, "json", "geojson", "application/geo+json", "application/json"):
+        raise ParamError("f", _("Only JSON is offered (f=json)."))
+
+
+def parse_bbox(value: str | None):
+    """``minLon,minLat,maxLon,maxLat`` (or 6 numbers with heights) in CRS84 degrees."""
+    if value is None:
+        return None
+    parts = value.split(",")
+    if len(parts) not in (4, 6):
+        raise ParamError("bbox", _("bbox needs 4 numbers: minLon,minLat,maxLon,maxLat."))
+    try:
+        nums = [float(p) for p in parts]
+    except ValueError:
+        raise ParamError("bbox", _("bbox values must be numbers.")) from None
+    if any(math.isnan(n) or math.isinf(n) for n in nums):
+        raise ParamError("bbox", _("bbox values must be finite numbers."))
+    if len(nums) == 6:
+        nums = [nums[0], nums[1], nums[3], nums[4]]
+    minx, miny, maxx, maxy = nums
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise ParamError("bbox", _("bbox is out of range: longitude -180..180, latitude -90..90."))
+    if minx > maxx or miny > maxy:
+        raise ParamError("bbox", _("bbox is reversed: give minLon,minLat,maxLon,maxLat."))
+    return (minx, miny, maxx, maxy)
+
+
+def parse_limit(value: str | None):
+    default = settings.GEOCM["API_DEFAULT_LIMIT"]
+    maximum = settings.GEOCM["API_MAX_LIMIT"]
+    if value is None:
+        return default
+    try:
+        limit = int(value)
+    except ValueError:
+        raise ParamError("limit", _("limit must be a whole number.")) from None
+    if limit < 1:
+        raise ParamError("limit", _("limit must be at least 1."))
+    # OGC API Features: a limit above the maximum is served as the maximum.
+    return min(limit, maximum)
+
+
+def parse_offset(value: str | None):
+    if value is None:
+        return 0
+    try:
+        offset = int(value)
+    except ValueError:
+        raise ParamError("offset", _("offset must be a whole number.")) from None
+    if offset < 0:
+        raise ParamError("offset", _("offset must not be negative."))
+    return offset
+
+
+def _instant(text):
+    if text in ("..", ""):
+        return None
+    value = parse_datetime(text) if "T" in text else parse_date(text)
+    if value is None:
+        raise ValueError(text)
+    return value
+
+
+def parse_datetime_range(value: str | None):
+    """RFC 3339 date, date-time or interval (``start/end``, either end may be ``..``)."""
+    if value is None:
+        return None
+    try:
+        if "/" in value:
+            start_text, end_text = value.split("/", 1)
+            start, end = _instant(start_text), _instant(end_text)
+            if start is None and end is None:
+                raise ValueError(value)
+        else:
+            start = end = _instant(value)
+            if start is None:
+                raise ValueError(value)
+    except ValueError:
+        raise ParamError("datetime", _(
+            "datetime must be an RFC 3339 date, date-time or interval such as "
+            "2023-01-01/2023-12-31 or 2023-06-01/.."
+        )) from None
+    if start and end and _as_date(start) > _as_date(end):
+        raise ParamError("datetime", _("datetime interval ends before it starts."))
+    return (start, end)
+
+
+def _as_date(value):
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def parse_statuses(value: str | None, layer):
+    if value is None:
+        return ()
+    states = layer.status_machine.states
+    wanted = tuple(v for v in value.split(",") if v)
+    bad = [v for v in wanted if v not in states]
+    if bad or not wanted:
+        raise ParamError("status", _("Unknown status '%(value)s'. Allowed values: %(values)s.")
+                         % {"value": ",".join(bad) or value, "values": ", ".join(states)})
+    return wanted
+
+
+def parse_year(value: str | None, layer):
+    if value is None:
+        return None
+    if layer.date_field is None:
+        raise ParamError("year", _("This collection has no date to filter by year."))
+    try:
+        year = int(value)
+    except ValueError:
+        raise ParamError("year", _("year must be a four-digit year.")) from None
+    if not 1900 <= year <= 2100:
+        raise ParamError("year", _("year must be between 1900 and 2100."))
+    return year
+
+
+def parse_item_filters(query, layer, subdistrict_codes) -> ItemFilters:
+    """Parse and validate the item-list filters; unknown parameters are an error."""
+    reject_unknown(query, ITEM_PARAMS)
+    parse_format(query)
+    crs = query.get("bbox-crs")
+    if crs not in (None, CRS84):
+        raise ParamError("bbox-crs", _("Only CRS84 (WGS84 longitude, latitude) is supported."))
+    subdistrict = query.get("subdistrict")
+    if subdistrict is not None and subdistrict not in subdistrict_codes:
+        raise ParamError("subdistrict", _("Unknown subdistrict code '%(code)s'.")
+                         % {"code": subdistrict})
+    if query.get("datetime") is not None and layer.date_field is None:
+        raise ParamError("datetime", _("This collection has no date to filter on."))
+    return ItemFilters(
+        bbox=parse_bbox(query.get("bbox")),
+        datetime_range=parse_datetime_range(query.get("datetime")),
+        statuses=parse_statuses(query.get("status"), layer),
+        subdistrict=subdistrict,
+        year=parse_year(query.get("year"), layer),
+    )

@@ -1,0 +1,123 @@
+"""Platform core models: administrative areas, the abstract asset, and change history.
+
+All geometries are EPSG:4326 (WGS84 longitude/latitude) with a spatial index.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class District(models.Model):
+    """A district (区), e.g. Pukou 320111. ``geom`` is a MultiPolygon in EPSG:4326."""
+
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    geom = models.MultiPolygonField(_("boundary"), srid=4326)
+    # Areas differ between boundary sources (Amap vs Tianditu: ~15 km2), so every
+    # area-based percentage names the boundary version it was computed on.
+    boundary_source = models.CharField(_("boundary source"), max_length=200)
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Subdistrict(models.Model):
+    """A subdistrict (街道) with its statistical codes. ``geom`` is a MultiPolygon, EPSG:4326."""
+
+    district = models.ForeignKey(District, on_delete=models.PROTECT, related_name="subdistricts")
+    # The current 12-digit statistical code (some moved to 320192xxx, Jiangbei New Area).
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    # The code before the Jiangbei New Area re-coding; both are kept, both are searchable.
+    code_old = models.CharField(_("former code"), max_length=12, blank=True)
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    managed_by = models.CharField(_("managed by"), max_length=100, blank=True)
+    geom = models.MultiPolygonField(_("boundary"), srid=4326)
+    geometry_is_synthetic = models.BooleanField(
+        _("synthetic boundary"),
+        default=False,
+        help_text=_("True when no official polygon exists and the outline is a demo partition."),
+    )
+
+    class Meta:
+        verbose_name = _("subdistrict")
+        verbose_name_plural = _("subdistricts")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Asset(models.Model):
+    """Fields every managed asset carries.
+
+    ``code`` is the bureau's asset number, unique per layer and the key for import upserts.
+    ``subdistrict`` is derived from the location by `geo_cm.services` (never typed in).
+    ``status`` is declared by each model with its choices and ``status_machine``.
+    ``version`` increases on every change (optimistic concurrency, ETag).
+    """
+
+    code = models.CharField(_("asset code"), max_length=64, unique=True)
+    subdistrict = models.ForeignKey(
+        Subdistrict,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("subdistrict"),
+    )
+    source = models.CharField(
+        _("source"), max_length=200, default="manual", editable=False,
+        help_text=_("The import or user that created the record."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        name = getattr(self, "name", "")
+        return f"{self.code} {name}".strip()
+
+
+class ChangeRecord(models.Model):
+    """One change to one asset: who, when, what (field -> [old, new]), why and from where."""
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("updated")
+        STATUS = "status", _("status changed")
+        DELETE = "delete", _("deleted")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.BigIntegerField()
+    object_code = models.CharField(_("asset code"), max_length=64)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    changes = models.JSONField(_("changes"), default=dict)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        verbose_name=_("user"),
+    )
+    note = models.TextField(_("note"), blank=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("change record")
+        verbose_name_plural = _("change history")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
+
+    def __str__(self):
+        return f"{self.object_code} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

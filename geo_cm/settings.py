@@ -1,0 +1,173 @@
+"""GeoCM settings: read from the environment, with one namespaced dict of project knobs.
+
+Every value can be overridden by an environment variable; the defaults suit a developer's
+machine (`make run`). Production (docker-compose.yml) sets GEOCM_DEBUG=0 and a secret key.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name, default):
+    return os.environ.get(name, str(default)).lower() in {"1", "true", "yes", "on"}
+
+
+def _local_database_url():
+    # The bootstrap writes the private cluster's URL here; DATABASE_URL wins when set.
+    path = BASE_DIR / "var" / "pg" / "database_url"
+    return path.read_text().strip() if path.exists() else "postgres://geocm@127.0.0.1:5432/geocm"
+
+
+DEBUG = _env_bool("GEOCM_DEBUG", True)
+# A fixed development key; production must set DJANGO_SECRET_KEY (docker-compose.yml does).
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "geocm-development-only-not-secret")
+ALLOWED_HOSTS = os.environ.get("GEOCM_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("GEOCM_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.gis",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_gis",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "leaflet",
+    "geo_cm.apps.GeoCMConfig",
+    "parking",
+    "toilets",
+    "streets",
+    "greenways",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "geo_cm.urls"
+WSGI_APPLICATION = "geo_cm.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "geo_cm.context_processors.platform",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL") or _local_database_url(),
+        engine="django.contrib.gis.db.backends.postgis",
+        # Keep connections open: the first ST_Transform on a new connection pays PROJ start-up.
+        conn_max_age=int(os.environ.get("GEOCM_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# Chinese first; English on request (the language switcher and ?lang / Accept-Language).
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+# Serve from the app folders too, so a checkout works before collectstatic has run.
+WHITENOISE_USE_FINDERS = True
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(os.environ.get("GEOCM_MEDIA_ROOT", BASE_DIR / "var" / "media"))
+
+LOGIN_URL = "/admin/login/"
+
+# GDAL < 3.9 cannot block file or network access (gis.W001). Debian 12 ships 3.6, so we
+# silence the check and never pass a user-supplied CRS string to GDAL or PROJ.
+SILENCED_SYSTEM_CHECKS = ["gis.W001"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "EXCEPTION_HANDLER": "geo_cm.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GeoCM API",
+    "DESCRIPTION": "Pukou District city-management assets: OGC API - Features and domain endpoints.",
+    "VERSION": "0.1.0",
+    "OAS_VERSION": "3.0.3",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# django-leaflet ships Leaflet 1.9 as local static files; the basemap comes from GEOCM below.
+LEAFLET_CONFIG = {
+    "DEFAULT_CENTER": (32.05, 118.6),
+    "DEFAULT_ZOOM": 11,
+    "TILES": [],
+    "RESET_VIEW": False,
+}
+
+# Project knobs, one namespace.
+GEOCM = {
+    # Basemap: "osm" (development), "tianditu" (needs TIANDITU_KEY), "none" (offline intranet).
+    "BASEMAP": os.environ.get("GEOCM_BASEMAP", "osm"),
+    # Tianditu web key; only used when BASEMAP is "tianditu".
+    "TIANDITU_KEY": os.environ.get("GEOCM_TIANDITU_KEY", ""),
+    # Map review number (审图号) a public deployment must show under its maps.
+    "MAP_REVIEW_NUMBER": os.environ.get("GEOCM_MAP_REVIEW_NUMBER", ""),
+    # Largest page the feature API serves; clients ask with ?limit=.
+    "API_MAX_LIMIT": int(os.environ.get("GEOCM_API_MAX_LIMIT", "10000")),
+    # Page size when the client gives no ?limit=.
+    "API_DEFAULT_LIMIT": int(os.environ.get("GEOCM_API_DEFAULT_LIMIT", "100")),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("GEOCM_LOG_LEVEL", "WARNING")},
+}

@@ -1,0 +1,119 @@
+/* Overview map: draws every layer the registry lets this user see, coloured by status. */
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("map-config").textContent);
+  var text = window.GEOCM_TEXT;
+  var map = L.map("map", { preferCanvas: true }).setView(config.center, config.zoom);
+  var base = config.basemap;
+  if (base) {
+    var tileOptions = { attribution: base.attribution, maxZoom: base.maxZoom };
+    if (base.subdomains) tileOptions.subdomains = base.subdomains;
+    L.tileLayer(base.url, tileOptions).addTo(map);
+    if (base.labels) L.tileLayer(base.labels, tileOptions).addTo(map);
+  }
+  var list = document.getElementById("layer-list");
+  window.geocmLayers = {};
+
+  function escapeHtml(value) {
+    return String(value).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function display(layer, field, value) {
+    if (value === null || value === undefined || value === "") return "—";
+    if (value === true) return text.yes;
+    if (value === false) return text.no;
+    var choices = layer.choices[field];
+    if (choices && choices[value] !== undefined) return choices[value];
+    if (typeof value === "number" && field.slice(-2) === "_m") return value.toFixed(0) + " m";
+    return value;
+  }
+
+  function popupHtml(layer, feature) {
+    var rows = layer.popup.map(function (p) {
+      return "<tr><td>" + escapeHtml(p.label) + "</td><td>" +
+        escapeHtml(display(layer, p.field, feature.properties[p.field])) + "</td></tr>";
+    });
+    return "<strong>" + escapeHtml(layer.title) + "</strong> " +
+      escapeHtml(feature.properties.code || "") +
+      "<table class='popup-table'>" + rows.join("") + "</table>";
+  }
+
+  function colourOf(layer) {
+    var colours = {};
+    layer.statuses.forEach(function (s) { colours[s.value] = s.color; });
+    return function (feature) { return colours[feature.properties[layer.statusField]] || "#3388ff"; };
+  }
+
+  function addLegendEntry(layer, group) {
+    var label = document.createElement("label");
+    var box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = true;
+    box.dataset.layer = layer.slug;
+    box.addEventListener("change", function () {
+      if (box.checked) group.addTo(map); else map.removeLayer(group);
+    });
+    var count = document.createElement("span");
+    count.className = "count";
+    count.dataset.countFor = layer.slug;
+    count.textContent = " (" + text.loading + ")";
+    label.appendChild(box);
+    label.appendChild(document.createTextNode(" " + layer.title));
+    label.appendChild(count);
+    list.appendChild(label);
+    var ul = document.createElement("ul");
+    layer.statuses.forEach(function (s) {
+      var li = document.createElement("li");
+      li.innerHTML = "<span class='swatch' style='background:" + s.color + "'></span>" +
+        escapeHtml(s.label);
+      ul.appendChild(li);
+    });
+    list.appendChild(ul);
+    return count;
+  }
+
+  function loadAll(url, features) {
+    return fetch(url, { headers: { Accept: "application/geo+json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (page) {
+        features = features.concat(page.features);
+        var next = (page.links || []).filter(function (l) { return l.rel === "next"; })[0];
+        return next ? loadAll(next.href, features) : features;
+      });
+  }
+
+  fetch(config.boundary).then(function (r) { return r.json(); }).then(function (areas) {
+    L.geoJSON(areas, {
+      interactive: false,
+      style: function (f) {
+        return f.properties.level === "district"
+          ? { color: "#0d47a1", weight: 3, fill: false }
+          : { color: "#5c6bc0", weight: 1, dashArray: "4 4", fillOpacity: 0.03 };
+      }
+    }).addTo(map);
+  });
+
+  config.layers.forEach(function (layer) {
+    var colour = colourOf(layer);
+    var group = L.geoJSON(null, {
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, {
+          radius: 5, color: "#222", weight: 1, fillColor: colour(feature), fillOpacity: 0.9
+        });
+      },
+      style: function (feature) { return { color: colour(feature), weight: 4, opacity: 0.85 }; },
+      onEachFeature: function (feature, lyr) { lyr.bindPopup(popupHtml(layer, feature)); }
+    }).addTo(map);
+    var count = addLegendEntry(layer, group);
+    loadAll(layer.items + "?limit=10000", []).then(function (features) {
+      group.addData({ type: "FeatureCollection", features: features });
+      count.textContent = " (" + features.length + ")";
+      window.geocmLayers[layer.slug] = features.length;
+    }).catch(function () {
+      count.textContent = " (" + text.failed + ")";
+      window.geocmLayers[layer.slug] = -1;
+    });
+  });
+})();

@@ -1,0 +1,38 @@
+"""Map layers contributed by the toilets app."""
+
+from geo_cm.registry import Layer, register
+
+from .models import Toilet
+
+register(Layer(
+    slug="toilets",
+    model=Toilet,
+    title_zh="公共厕所",
+    title_en="Public toilets",
+    description_zh="城市公厕、景区公厕、农村公厕及开放联盟社会单位厕所（WGS84 点）",
+    description_en="City, scenic-area, rural and open-alliance toilets (WGS84 points)",
+    public=True,
+    public_fields=(
+        "code", "name", "address", "category", "grade", "open_24h", "opening_hours",
+        "accessible", "family_room", "baby_change", "free", "status", "subdistrict",
+    ),
+    staff_fields=(
+        "code", "name", "address", "category", "grade", "open_24h", "opening_hours",
+        "accessible", "family_room", "baby_change", "free", "managing_unit", "manager_phone",
+        "status", "project", "completed_on", "last_verified_on", "subdistrict", "source",
+        "updated_at",
+    ),
+    status_colors={
+        "planned": "#9e9e9e", "under_construction": "#ff9800", "open": "#00897b",
+        "closed_for_repair": "#e53935", "removed": "#424242",
+    },
+    popup_fields=("name", "category", "opening_hours", "accessible", "status"),
+    date_field="completed_on",
+    import_aliases={
+        "code": ("BH", "编号", "GCBH", "公厕编号"),
+        "name": ("MC", "名称", "公厕名称"),
+        "address": ("DZ", "地址"),
+        "managing_unit": ("GLDW", "管理单位"),
+    },
+    order=20,
+))
