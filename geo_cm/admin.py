@@ -35,13 +35,15 @@ class AssetAdmin(LeafletGeoAdmin):
     """Map widget, filters by subdistrict and status, writes through the services."""
 
     form = AssetAdminForm
-    settings_overrides = {"TILES": leaflet_tiles(), "DEFAULT_CENTER": (32.05, 118.62),
-                          "DEFAULT_ZOOM": 11}
+    settings_overrides = {
+        "TILES": leaflet_tiles(),
+        "DEFAULT_CENTER": (32.05, 118.62),
+        "DEFAULT_ZOOM": 11,
+    }
     list_filter = ("status", "subdistrict")
     list_select_related = ("subdistrict",)
     search_fields = ("code",)
-    readonly_fields = ("subdistrict", "source", "version", "created_at", "updated_at",
-                       "history")
+    readonly_fields = ("subdistrict", "source", "version", "created_at", "updated_at", "history")
     list_per_page = 50
 
     @admin.display(description=_("change history"))
@@ -49,24 +51,35 @@ class AssetAdmin(LeafletGeoAdmin):
         if obj is None or obj.pk is None:
             return "-"
         rows = [
-            (f"{r.at:%Y-%m-%d %H:%M}", r.get_action_display(), r.user or r.source or "-",
-             ", ".join(sorted(r.changes)) if r.action != "create" else "", r.note)
+            (
+                f"{r.at:%Y-%m-%d %H:%M}",
+                r.get_action_display(),
+                r.user or r.source or "-",
+                ", ".join(sorted(r.changes)) if r.action != "create" else "",
+                r.note,
+            )
             for r in selectors.asset_history(asset=obj, limit=20)
         ]
         return format_html_join("\n", "<div>{} · {} · {} · {} {}</div>", rows) or "-"
 
     def save_model(self, request, obj, form, change):
-        values = {name: form.cleaned_data[name] for name in form.changed_data
-                  if name in form.cleaned_data}
+        values = {
+            name: form.cleaned_data[name] for name in form.changed_data if name in form.cleaned_data
+        }
         if change:
             stored = type(obj).objects.get(pk=obj.pk)
-            saved = services.asset_update(asset=stored, values=values, by=request.user,
-                                          source="admin")
+            saved = services.asset_update(
+                asset=stored, values=values, by=request.user, source="admin"
+            )
         else:
-            values = {name: form.cleaned_data[name] for name in form.cleaned_data
-                      if name in {f.name for f in obj._meta.concrete_fields}}
-            saved = services.asset_create(model=type(obj), values=values, by=request.user,
-                                          source=f"admin:{request.user}")
+            values = {
+                name: form.cleaned_data[name]
+                for name in form.cleaned_data
+                if name in {f.name for f in obj._meta.concrete_fields}
+            }
+            saved = services.asset_create(
+                model=type(obj), values=values, by=request.user, source=f"admin:{request.user}"
+            )
         obj.pk = saved.pk
         obj.refresh_from_db()
 

@@ -11,11 +11,11 @@ BASEMAPS = {
     "tianditu": {
         # Tianditu vector basemap + Chinese labels, web-Mercator tiles, needs a key.
         "url": "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-               "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}"
-               "&TILEROW={y}&TILECOL={x}&tk={key}",
+        "&LAYER=vec&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}"
+        "&TILEROW={y}&TILECOL={x}&tk={key}",
         "labels": "https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
-                  "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-                  "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
+        "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
         "subdomains": "01234567",
         "attribution": "&copy; 天地图",
         "maxZoom": 18,

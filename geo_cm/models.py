@@ -76,7 +76,10 @@ class Asset(models.Model):
         verbose_name=_("subdistrict"),
     )
     source = models.CharField(
-        _("source"), max_length=200, default="manual", editable=False,
+        _("source"),
+        max_length=200,
+        default="manual",
+        editable=False,
         help_text=_("The import or user that created the record."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -106,7 +109,10 @@ class ChangeRecord(models.Model):
     action = models.CharField(_("action"), max_length=10, choices=Action.choices)
     changes = models.JSONField(_("changes"), default=dict)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         verbose_name=_("user"),
     )
     note = models.TextField(_("note"), blank=True)

@@ -26,12 +26,21 @@ class Role:
 ROLES = (
     Role("field_team", "外业巡查人员", staff=False, layer_actions=("view", "change")),
     Role("planner", "规划人员", staff=True, layer_actions=("view",)),
-    Role("gis_staff", "GIS 数据人员", staff=True,
-         layer_actions=("view", "add", "change", "delete"),
-         core_actions=("view", "add", "change")),
-    Role("administrator", "系统管理员", staff=True,
-         layer_actions=("view", "add", "change", "delete"),
-         core_actions=("view", "add", "change", "delete"), superuser=True),
+    Role(
+        "gis_staff",
+        "GIS 数据人员",
+        staff=True,
+        layer_actions=("view", "add", "change", "delete"),
+        core_actions=("view", "add", "change"),
+    ),
+    Role(
+        "administrator",
+        "系统管理员",
+        staff=True,
+        layer_actions=("view", "add", "change", "delete"),
+        core_actions=("view", "add", "change", "delete"),
+        superuser=True,
+    ),
 )
 
 
@@ -55,7 +64,8 @@ def roles_sync() -> dict[str, int]:
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role.name)
         perms = list(_perms(domain_models(), role.layer_actions)) + list(
-            _perms(core, role.core_actions))
+            _perms(core, role.core_actions)
+        )
         group.permissions.set(perms)
         result[role.name] = len(perms)
     return result

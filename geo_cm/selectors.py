@@ -5,12 +5,12 @@ Geometries leave the database as GeoJSON in EPSG:4326 (lon, lat), 7 decimals (~1
 
 import datetime as dt
 
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON
 from django.contrib.gis.geos import Polygon
 from django.db import connection
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import DateTimeField as _DateTimeField
-from django.contrib.gis.db.models import Extent
 from django.db.models import F, ForeignKey, Q
 
 from .models import ChangeRecord, Subdistrict
@@ -43,8 +43,9 @@ def layer_queryset(*, layer, filters=None):
     if filters.statuses:
         qs = qs.filter(**{f"{layer.status_field}__in": filters.statuses})
     if filters.subdistrict:
-        qs = qs.filter(Q(subdistrict__code=filters.subdistrict)
-                       | Q(subdistrict__code_old=filters.subdistrict))
+        qs = qs.filter(
+            Q(subdistrict__code=filters.subdistrict) | Q(subdistrict__code_old=filters.subdistrict)
+        )
     if filters.year is not None:
         qs = qs.filter(**{f"{layer.date_field}__year": filters.year})
     if filters.datetime_range:
@@ -86,12 +87,12 @@ def layer_features_json(*, layer, user, filters, limit: int, offset: int) -> tup
     """The page of features as a JSON array text, and numberMatched. Two queries."""
     qs = layer_queryset(layer=layer, filters=filters)
     matched = qs.count()
-    page = qs[offset:offset + limit]
+    page = qs[offset : offset + limit]
     sql, params = _feature_sql(layer, page, layer.fields_for(user))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COALESCE(json_agg(x.feature ORDER BY x.id), '[]'::json)::text "
-            f"FROM ({sql}) x", params
+            f"SELECT COALESCE(json_agg(x.feature ORDER BY x.id), '[]'::json)::text FROM ({sql}) x",
+            params,
         )
         return cursor.fetchone()[0], matched
 
@@ -124,8 +125,9 @@ def subdistrict_codes() -> set[str]:
 def asset_history(*, asset, limit: int = 50):
     """The asset's ChangeRecords, newest first, with the user joined."""
     ct = ContentType.objects.get_for_model(type(asset))
-    return (ChangeRecord.objects.filter(content_type=ct, object_id=asset.pk)
-            .select_related("user")[:limit])
+    return ChangeRecord.objects.filter(content_type=ct, object_id=asset.pk).select_related("user")[
+        :limit
+    ]
 
 
 def areas_geojson() -> str:

@@ -42,7 +42,8 @@ def _jsonable(value):
 
 def _editable_fields(model):
     return [
-        f for f in model._meta.concrete_fields
+        f
+        for f in model._meta.concrete_fields
         if f.editable and not f.primary_key and not getattr(f, "generated", False)
     ]
 
@@ -96,8 +97,14 @@ def asset_create(*, model, values: dict, by=None, source: str = "manual", note: 
     assets_assign_subdistrict(model=model, pks=[asset.pk])
     asset.refresh_from_db()
     changes = {f.name: [None, _jsonable(getattr(asset, f.name))] for f in _editable_fields(model)}
-    _record(asset=asset, action=ChangeRecord.Action.CREATE, changes=changes, by=by, note=note,
-            source=source)
+    _record(
+        asset=asset,
+        action=ChangeRecord.Action.CREATE,
+        changes=changes,
+        by=by,
+        note=note,
+        source=source,
+    )
     return asset
 
 
@@ -109,8 +116,15 @@ def _lock(asset, expected_version):
 
 
 @transaction.atomic
-def asset_update(*, asset, values: dict, by=None, note: str = "", source: str = "",
-                 expected_version: int | None = None):
+def asset_update(
+    *,
+    asset,
+    values: dict,
+    by=None,
+    note: str = "",
+    source: str = "",
+    expected_version: int | None = None,
+):
     """Change fields of ``asset``. A new status goes through the state machine.
 
     ``expected_version``, when given, must equal the stored version (else VersionConflict).
@@ -135,28 +149,49 @@ def asset_update(*, asset, values: dict, by=None, note: str = "", source: str = 
     if model._meta.get_field("geom").name in changes:
         assets_assign_subdistrict(model=model, pks=[locked.pk])
     locked.refresh_from_db()
-    action = (ChangeRecord.Action.STATUS if set(changes) == {"status"}
-              else ChangeRecord.Action.UPDATE)
+    action = (
+        ChangeRecord.Action.STATUS if set(changes) == {"status"} else ChangeRecord.Action.UPDATE
+    )
     _record(asset=locked, action=action, changes=changes, by=by, note=note, source=source)
     return locked
 
 
-def asset_set_status(*, asset, status: str, by=None, note: str = "", source: str = "",
-                     expected_version: int | None = None):
+def asset_set_status(
+    *,
+    asset,
+    status: str,
+    by=None,
+    note: str = "",
+    source: str = "",
+    expected_version: int | None = None,
+):
     """Move ``asset`` to ``status`` if its state machine allows it (else ValidationError)."""
     type(asset).status_machine.check(asset.status, status)
-    return asset_update(asset=asset, values={"status": status}, by=by, note=note, source=source,
-                        expected_version=expected_version)
+    return asset_update(
+        asset=asset,
+        values={"status": status},
+        by=by,
+        note=note,
+        source=source,
+        expected_version=expected_version,
+    )
 
 
 @transaction.atomic
 def asset_delete(*, asset, by=None, note: str = "", expected_version: int | None = None):
     """Delete ``asset``, keeping a ChangeRecord with its last values."""
     locked = _lock(asset, expected_version)
-    changes = {f.name: [_jsonable(getattr(locked, f.name)), None]
-               for f in _editable_fields(type(locked))}
-    _record(asset=locked, action=ChangeRecord.Action.DELETE, changes=changes, by=by, note=note,
-            source="")
+    changes = {
+        f.name: [_jsonable(getattr(locked, f.name)), None] for f in _editable_fields(type(locked))
+    }
+    _record(
+        asset=locked,
+        action=ChangeRecord.Action.DELETE,
+        changes=changes,
+        by=by,
+        note=note,
+        source="",
+    )
     try:
         locked.delete()
     except (ProtectedError, RestrictedError) as exc:  # other records still point at it

@@ -27,9 +27,7 @@ DEBUG = _env_bool("GEOCM_DEBUG", True)
 # A fixed development key; production must set DJANGO_SECRET_KEY (docker-compose.yml does).
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "geocm-development-only-not-secret")
 ALLOWED_HOSTS = os.environ.get("GEOCM_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
-CSRF_TRUSTED_ORIGINS = [
-    o for o in os.environ.get("GEOCM_CSRF_TRUSTED_ORIGINS", "").split(",") if o
-]
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("GEOCM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,7 +54,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "geo_cm.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -134,7 +132,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "GeoCM API",
-    "DESCRIPTION": "Pukou District city-management assets: OGC API - Features and domain endpoints.",
+    "DESCRIPTION": "Pukou District city-management assets: OGC API - Features and domain APIs.",
     "VERSION": "0.1.0",
     "OAS_VERSION": "3.0.3",
     "SWAGGER_UI_DIST": "SIDECAR",

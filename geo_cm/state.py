@@ -49,16 +49,21 @@ class StateMachine:
         """Raise ValidationError (on the ``status`` field) unless current -> target is allowed."""
         if target not in self.states:
             raise ValidationError(
-                {"status": _("Unknown status '%(target)s'. Allowed values: %(values)s.")
-                 % {"target": target, "values": ", ".join(self.states)}}
+                {
+                    "status": _("Unknown status '%(target)s'. Allowed values: %(values)s.")
+                    % {"target": target, "values": ", ".join(self.states)}
+                }
             )
         if target == current:
             return
         if target not in self.allowed(current):
             allowed = ", ".join(sorted(self.allowed(current))) or _("none (final state)")
             raise ValidationError(
-                {"status": _(
-                    "Status cannot change from '%(current)s' to '%(target)s'. "
-                    "From '%(current)s' it may change to: %(allowed)s."
-                ) % {"current": current, "target": target, "allowed": allowed}}
+                {
+                    "status": _(
+                        "Status cannot change from '%(current)s' to '%(target)s'. "
+                        "From '%(current)s' it may change to: %(allowed)s."
+                    )
+                    % {"current": current, "target": target, "allowed": allowed}
+                }
             )

@@ -6,6 +6,7 @@ from django.urls import reverse
 from .basemaps import basemap_config
 from .registry import registry
 
+
 def layer_map_config(layer, user):
     """What the map script needs about one layer: URLs, colours and labels."""
     opts = layer.model._meta
@@ -24,7 +25,8 @@ def layer_map_config(layer, user):
         ],
         "popup": [
             {"field": name, "label": str(opts.get_field(name).verbose_name)}
-            for name in layer.popup_fields if name in readable
+            for name in layer.popup_fields
+            if name in readable
         ],
         "choices": {
             name: {str(k): str(v) for k, v in opts.get_field(name).choices}
@@ -35,14 +37,17 @@ def layer_map_config(layer, user):
 
 
 def overview_map(request):
-    layers = [layer_map_config(layer, request.user) for layer in
-              registry.visible_to(request.user)]
-    return render(request, "geo_cm/map.html", {
-        "map_config": {
-            "layers": layers,
-            "basemap": basemap_config(),
-            "center": [32.05, 118.62],
-            "zoom": 11,
-            "boundary": reverse("district-boundary"),
+    layers = [layer_map_config(layer, request.user) for layer in registry.visible_to(request.user)]
+    return render(
+        request,
+        "geo_cm/map.html",
+        {
+            "map_config": {
+                "layers": layers,
+                "basemap": basemap_config(),
+                "center": [32.05, 118.62],
+                "zoom": 11,
+                "boundary": reverse("district-boundary"),
+            },
         },
-    })
+    )

@@ -13,8 +13,7 @@ class RouteAdmin(admin.ModelAdmin):
 
 @admin.register(Segment)
 class SegmentAdmin(AssetAdmin):
-    list_display = ("code", "name", "route", "status", "completed_on", "length_m",
-                    "subdistrict")
+    list_display = ("code", "name", "route", "status", "completed_on", "length_m", "subdistrict")
     list_filter = ("status", "route", "surface", "subdistrict")
     list_select_related = ("subdistrict", "route")
     search_fields = ("code", "name", "route__name")

@@ -4,21 +4,47 @@ from geo_cm.registry import Layer, register
 
 from .models import Segment
 
-register(Layer(
-    slug="greenways",
-    model=Segment,
-    title_zh="绿道",
-    title_en="Greenways",
-    description_zh="绿道路段，长度按椭球面计算（米）",
-    description_en="Greenway segments; length in geodesic metres",
-    public=True,
-    public_fields=("code", "route", "name", "status", "completed_on", "surface", "width_m",
-                   "length_m", "subdistrict"),
-    staff_fields=("code", "route", "name", "status", "completed_on", "surface", "width_m",
-                  "length_m", "subdistrict", "source", "updated_at"),
-    status_colors={"planned": "#a5d6a7", "under_construction": "#ff9800", "completed": "#2e7d32"},
-    popup_fields=("name", "route", "status", "length_m"),
-    date_field="completed_on",
-    import_aliases={"code": ("BH", "编号", "LDBH"), "name": ("MC", "名称", "绿道名称")},
-    order=60,
-))
+register(
+    Layer(
+        slug="greenways",
+        model=Segment,
+        title_zh="绿道",
+        title_en="Greenways",
+        description_zh="绿道路段，长度按椭球面计算（米）",
+        description_en="Greenway segments; length in geodesic metres",
+        public=True,
+        public_fields=(
+            "code",
+            "route",
+            "name",
+            "status",
+            "completed_on",
+            "surface",
+            "width_m",
+            "length_m",
+            "subdistrict",
+        ),
+        staff_fields=(
+            "code",
+            "route",
+            "name",
+            "status",
+            "completed_on",
+            "surface",
+            "width_m",
+            "length_m",
+            "subdistrict",
+            "source",
+            "updated_at",
+        ),
+        status_colors={
+            "planned": "#a5d6a7",
+            "under_construction": "#ff9800",
+            "completed": "#2e7d32",
+        },
+        popup_fields=("name", "route", "status", "length_m"),
+        date_field="completed_on",
+        import_aliases={"code": ("BH", "编号", "LDBH"), "name": ("MC", "名称", "绿道名称")},
+        order=60,
+    )
+)

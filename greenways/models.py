@@ -56,13 +56,19 @@ class Segment(Asset):
     )
     name = models.CharField(_("name"), max_length=200)
     status = models.CharField(
-        _("status"), max_length=20, choices=SegmentStatus.choices,
+        _("status"),
+        max_length=20,
+        choices=SegmentStatus.choices,
         default=SegmentStatus.PLANNED,
     )
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
     surface = models.CharField(_("surface"), max_length=20, choices=Surface.choices, blank=True)
     width_m = models.DecimalField(
-        _("width (m)"), max_digits=5, decimal_places=2, null=True, blank=True,
+        _("width (m)"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
         validators=[MinValueValidator(0)],
     )
     geom = models.MultiLineStringField(_("line"), srid=4326)

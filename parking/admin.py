@@ -32,8 +32,15 @@ class BerthAdmin(AssetAdmin):
 
 @admin.register(SharingWindow)
 class SharingWindowAdmin(admin.ModelAdmin):
-    list_display = ("facility", "weekdays", "start_time", "end_time", "berths_shared",
-                    "audience", "price")
+    list_display = (
+        "facility",
+        "weekdays",
+        "start_time",
+        "end_time",
+        "berths_shared",
+        "audience",
+        "price",
+    )
     list_filter = ("audience",)
     list_select_related = ("facility",)
     autocomplete_fields = ("facility",)

@@ -139,7 +139,9 @@ class SharingWindow(models.Model):
         RESIDENTS = "residents", _("nearby residents")
 
     facility = models.ForeignKey(
-        Facility, on_delete=models.CASCADE, related_name="sharing_windows",
+        Facility,
+        on_delete=models.CASCADE,
+        related_name="sharing_windows",
         verbose_name=_("facility"),
     )
     weekdays = ArrayField(
@@ -181,7 +183,9 @@ class OccupancyReport(models.Model):
     """A count of free (and occupied) berths at a facility at a moment, from a feed or a person."""
 
     facility = models.ForeignKey(
-        Facility, on_delete=models.CASCADE, related_name="occupancy_reports",
+        Facility,
+        on_delete=models.CASCADE,
+        related_name="occupancy_reports",
         verbose_name=_("facility"),
     )
     observed_at = models.DateTimeField(_("observed at"), db_index=True)

@@ -14,8 +14,16 @@ class RoadAdmin(AssetAdmin):
 
 @admin.register(BackAlleyProject)
 class BackAlleyProjectAdmin(AssetAdmin):
-    list_display = ("code", "name", "plan_year", "status", "boutique", "completed_on",
-                    "length_m", "subdistrict")
+    list_display = (
+        "code",
+        "name",
+        "plan_year",
+        "status",
+        "boutique",
+        "completed_on",
+        "length_m",
+        "subdistrict",
+    )
     list_filter = ("status", "plan_year", "boutique", "subdistrict")
     search_fields = ("code", "name", "contractor")
 
@@ -31,8 +39,17 @@ class StreetLightAdmin(AssetAdmin):
 
 @admin.register(LightingRetrofit)
 class LightingRetrofitAdmin(AssetAdmin):
-    list_display = ("code", "road", "year", "status", "lamps", "power_before_w",
-                    "power_after_w", "completed_on", "subdistrict")
+    list_display = (
+        "code",
+        "road",
+        "year",
+        "status",
+        "lamps",
+        "power_before_w",
+        "power_after_w",
+        "completed_on",
+        "subdistrict",
+    )
     list_filter = ("status", "year", "subdistrict")
     list_select_related = ("subdistrict", "road")
     search_fields = ("code", "road__name")

@@ -130,7 +130,11 @@ class StreetLight(Asset):
     )
 
     road = models.ForeignKey(
-        Road, on_delete=models.SET_NULL, null=True, blank=True, related_name="lights",
+        Road,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lights",
         verbose_name=_("road"),
     )
     lamp_type = models.CharField(_("lamp type"), max_length=10, choices=LampType.choices)
@@ -177,7 +181,9 @@ class LightingRetrofit(Asset):
         _("plan year"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]
     )
     status = models.CharField(
-        _("status"), max_length=20, choices=RetrofitStatus.choices,
+        _("status"),
+        max_length=20,
+        choices=RetrofitStatus.choices,
         default=RetrofitStatus.PLANNED,
     )
     lamps = models.PositiveIntegerField(_("lamps"))

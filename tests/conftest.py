@@ -22,13 +22,21 @@ def square(bbox):
 @pytest.fixture
 def areas(db):
     district = District.objects.create(
-        code="320111", name="浦口区", geom=square((118.60, 32.00, 118.70, 32.10)),
-        boundary_source="test square")
+        code="320111",
+        name="浦口区",
+        geom=square((118.60, 32.00, 118.70, 32.10)),
+        boundary_source="test square",
+    )
     west = Subdistrict.objects.create(
-        district=district, code="320111004000", name="江浦街道", geom=square(WEST))
+        district=district, code="320111004000", name="江浦街道", geom=square(WEST)
+    )
     east = Subdistrict.objects.create(
-        district=district, code="320192007000", code_old="320111001000", name="泰山街道",
-        geom=square(EAST))
+        district=district,
+        code="320192007000",
+        code_old="320111001000",
+        name="泰山街道",
+        geom=square(EAST),
+    )
     return {"district": district, "west": west, "east": east}
 
 
@@ -38,8 +46,9 @@ def roles(db):
 
 
 def _user(username, group, staff=False):
-    user = get_user_model().objects.create_user(username=username, password="pw-" + username,
-                                                is_staff=staff)
+    user = get_user_model().objects.create_user(
+        username=username, password="pw-" + username, is_staff=staff
+    )
     user.groups.add(Group.objects.get(name=group))
     return user
 

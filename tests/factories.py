@@ -1,4 +1,7 @@
-"""Small builders for assets through the services (the way real writes happen)."""
+"""Small builders for assets through the services (the way real writes happen).
+
+Each takes keyword overrides for any model field.
+"""
 
 import datetime as dt
 
@@ -11,39 +14,66 @@ from streets.models import Road, StreetLight
 from toilets.models import Toilet
 
 
-def toilet(code="GC-T1", lon=118.62, lat=32.05, status="open", **extra):
-    extra.setdefault("manager_phone", "025-0000")
-    values = dict(code=code, name=f"测试公厕{code}", category="city", status=status,
-                  geom=Point(lon, lat, srid=4326), **extra)
-    return services.asset_create(model=Toilet, values=values, source="test")
-
-
-def facility(code="TC-T1", lon=118.68, lat=32.05, **extra):
-    extra.setdefault("operator_contact", "internal-only")
-    values = dict(code=code, name=f"测试停车场{code}", kind="surface", ownership="public",
-                  total_berths=100, status="open", geom=Point(lon, lat, srid=4326), **extra)
-    return services.asset_create(model=Facility, values=values, source="test")
+def _create(model, defaults, extra):
+    return services.asset_create(model=model, values={**defaults, **extra}, source="test")
 
 
 def line(*coords):
     return MultiLineString(LineString(*coords, srid=4326), srid=4326)
 
 
+def toilet(code="GC-T1", lon=118.62, lat=32.05, **extra):
+    defaults = dict(
+        code=code,
+        name=f"测试公厕{code}",
+        category="city",
+        status="open",
+        manager_phone="025-0000",
+        geom=Point(lon, lat, srid=4326),
+    )
+    return _create(Toilet, defaults, extra)
+
+
+def facility(code="TC-T1", lon=118.68, lat=32.05, **extra):
+    defaults = dict(
+        code=code,
+        name=f"测试停车场{code}",
+        kind="surface",
+        ownership="public",
+        total_berths=100,
+        status="open",
+        operator_contact="internal-only",
+        geom=Point(lon, lat, srid=4326),
+    )
+    return _create(Facility, defaults, extra)
+
+
 def road(code="DL-T1", coords=((118.61, 32.05), (118.64, 32.05)), **extra):
-    values = dict(code=code, name=f"测试路{code}", road_class="branch", status="in_service",
-                  geom=line(*coords), **extra)
-    return services.asset_create(model=Road, values=values, source="test")
+    defaults = dict(
+        code=code,
+        name=f"测试路{code}",
+        road_class="branch",
+        status="in_service",
+        geom=line(*coords),
+    )
+    return _create(Road, defaults, extra)
 
 
-def light(code="LD-T1", lon=118.62, lat=32.05, road_obj=None, **extra):
-    values = dict(code=code, road=road_obj, lamp_type="led", power_w=100,
-                  geom=Point(lon, lat, srid=4326), status="working", **extra)
-    return services.asset_create(model=StreetLight, values=values, source="test")
+def light(code="LD-T1", lon=118.62, lat=32.05, **extra):
+    defaults = dict(
+        code=code, lamp_type="led", power_w=100, status="working", geom=Point(lon, lat, srid=4326)
+    )
+    return _create(StreetLight, defaults, extra)
 
 
-def segment(code="GW-T1", coords=((118.61, 32.05), (118.62, 32.05)), status="completed",
-            completed_on=dt.date(2023, 5, 1), **extra):
+def segment(code="GW-T1", coords=((118.61, 32.05), (118.62, 32.05)), **extra):
     route, _ = Route.objects.get_or_create(code="R-T", defaults={"name": "测试绿道"})
-    values = dict(code=code, route=route, name=f"测试段{code}", status=status,
-                  completed_on=completed_on, geom=line(*coords), **extra)
-    return services.asset_create(model=Segment, values=values, source="test")
+    defaults = dict(
+        code=code,
+        route=route,
+        name=f"测试段{code}",
+        status="completed",
+        completed_on=dt.date(2023, 5, 1),
+        geom=line(*coords),
+    )
+    return _create(Segment, defaults, extra)

@@ -41,7 +41,8 @@ class Toilet(Asset):
             ToiletStatus.PLANNED: [ToiletStatus.UNDER_CONSTRUCTION, ToiletStatus.REMOVED],
             ToiletStatus.UNDER_CONSTRUCTION: [ToiletStatus.OPEN, ToiletStatus.PLANNED],
             ToiletStatus.OPEN: [
-                ToiletStatus.CLOSED_FOR_REPAIR, ToiletStatus.UNDER_CONSTRUCTION,
+                ToiletStatus.CLOSED_FOR_REPAIR,
+                ToiletStatus.UNDER_CONSTRUCTION,
                 ToiletStatus.REMOVED,
             ],
             ToiletStatus.CLOSED_FOR_REPAIR: [ToiletStatus.OPEN, ToiletStatus.REMOVED],

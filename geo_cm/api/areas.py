@@ -9,8 +9,11 @@ from rest_framework.views import APIView
 from .. import selectors
 
 
-@extend_schema(tags=["Areas"], summary="District and subdistrict outlines (GeoJSON, WGS84)",
-               responses={200: OpenApiTypes.OBJECT})
+@extend_schema(
+    tags=["Areas"],
+    summary="District and subdistrict outlines (GeoJSON, WGS84)",
+    responses={200: OpenApiTypes.OBJECT},
+)
 class AreasView(APIView):
     permission_classes = [permissions.AllowAny]
 

@@ -11,8 +11,11 @@ def exception_handler(exc, context):
     if isinstance(data, dict) and "detail" in data and len(data) == 1:
         body = {"code": getattr(exc, "default_code", "error"), "description": str(data["detail"])}
     else:
-        body = {"code": getattr(exc, "default_code", "invalid"),
-                "description": _summarise(data), "errors": data}
+        body = {
+            "code": getattr(exc, "default_code", "invalid"),
+            "description": _summarise(data),
+            "errors": data,
+        }
     response.data = body
     return response
 

@@ -15,6 +15,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -65,12 +66,24 @@ class LayerPermission(permissions.BasePermission):
                 raise NotFound(_("No collection '%(id)s'.") % {"id": layer.slug})
             return True
         action = self.actions.get(request.method)
-        return bool(request.user and request.user.is_authenticated and action
-                    and request.user.has_perm(layer.perm(action)))
+        return bool(
+            request.user
+            and request.user.is_authenticated
+            and action
+            and request.user.has_perm(layer.perm(action))
+        )
+
+
+class GeoJSONRenderer(JSONRenderer):
+    """Lets clients that ask for application/geo+json (GDAL, Leaflet pages) be served."""
+
+    media_type = GEOJSON
 
 
 class OGCView(APIView):
-    """Base: JSON responses, the f= parameter tolerated."""
+    """Base: JSON responses (also when GeoJSON is asked for), the f= parameter tolerated."""
+
+    renderer_classes = [JSONRenderer, GeoJSONRenderer]
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -89,30 +102,40 @@ class LayerView(OGCView):
         super().initial(request, *args, **kwargs)
 
 
-@extend_schema(tags=["OGC API Features"], summary="Landing page",
-               responses={200: OpenApiTypes.OBJECT})
+@extend_schema(
+    tags=["OGC API Features"], summary="Landing page", responses={200: OpenApiTypes.OBJECT}
+)
 class LandingView(OGCView):
     permission_classes = [permissions.AllowAny]
 
     def get(self, request):
         params.reject_unknown(request.query_params, {"f"})
-        return Response({
-            "title": _("GeoCM Pukou city-management assets"),
-            "description": _("Parking, public toilets, roads, back alleys, street lights and "
-                             "greenways of Pukou District, Nanjing (WGS84)."),
-            "links": [
-                _link(_abs(request, "ogc-landing"), "self", "application/json"),
-                _link(_abs(request, "openapi-schema") + "?format=json", "service-desc",
-                      "application/vnd.oai.openapi+json;version=3.0", "OpenAPI 3.0"),
-                _link(_abs(request, "swagger-ui"), "service-doc", "text/html", "Swagger UI"),
-                _link(_abs(request, "ogc-conformance"), "conformance", "application/json"),
-                _link(_abs(request, "ogc-collections"), "data", "application/json"),
-            ],
-        })
+        return Response(
+            {
+                "title": _("GeoCM Pukou city-management assets"),
+                "description": _(
+                    "Parking, public toilets, roads, back alleys, street lights and "
+                    "greenways of Pukou District, Nanjing (WGS84)."
+                ),
+                "links": [
+                    _link(_abs(request, "ogc-landing"), "self", "application/json"),
+                    _link(
+                        _abs(request, "openapi-schema") + "?format=json",
+                        "service-desc",
+                        "application/vnd.oai.openapi+json;version=3.0",
+                        "OpenAPI 3.0",
+                    ),
+                    _link(_abs(request, "swagger-ui"), "service-doc", "text/html", "Swagger UI"),
+                    _link(_abs(request, "ogc-conformance"), "conformance", "application/json"),
+                    _link(_abs(request, "ogc-collections"), "data", "application/json"),
+                ],
+            }
+        )
 
 
-@extend_schema(tags=["OGC API Features"], summary="Conformance classes",
-               responses={200: OpenApiTypes.OBJECT})
+@extend_schema(
+    tags=["OGC API Features"], summary="Conformance classes", responses={200: OpenApiTypes.OBJECT}
+)
 class ConformanceView(OGCView):
     permission_classes = [permissions.AllowAny]
 
@@ -131,8 +154,11 @@ def collection_document(request, layer):
         "itemType": "feature",
         "crs": [params.CRS84],
         "links": [
-            _link(_abs(request, "ogc-collection", collection_id=layer.slug), "self",
-                  "application/json"),
+            _link(
+                _abs(request, "ogc-collection", collection_id=layer.slug),
+                "self",
+                "application/json",
+            ),
             _link(items, "items", GEOJSON, layer.title),
         ],
     }
@@ -141,22 +167,32 @@ def collection_document(request, layer):
     return doc
 
 
-@extend_schema(tags=["OGC API Features"], summary="Collections visible to the caller",
-               responses={200: OpenApiTypes.OBJECT})
+@extend_schema(
+    tags=["OGC API Features"],
+    summary="Collections visible to the caller",
+    responses={200: OpenApiTypes.OBJECT},
+)
 class CollectionsView(OGCView):
     permission_classes = [permissions.AllowAny]
 
     def get(self, request):
         params.reject_unknown(request.query_params, {"f"})
-        return Response({
-            "links": [_link(_abs(request, "ogc-collections"), "self", "application/json")],
-            "collections": [collection_document(request, layer)
-                            for layer in registry.visible_to(request.user)],
-        })
+        return Response(
+            {
+                "links": [_link(_abs(request, "ogc-collections"), "self", "application/json")],
+                "collections": [
+                    collection_document(request, layer)
+                    for layer in registry.visible_to(request.user)
+                ],
+            }
+        )
 
 
-@extend_schema(tags=["OGC API Features"], summary="One collection",
-               responses={200: OpenApiTypes.OBJECT, 404: ERROR})
+@extend_schema(
+    tags=["OGC API Features"],
+    summary="One collection",
+    responses={200: OpenApiTypes.OBJECT, 404: ERROR},
+)
 class CollectionView(LayerView):
     def get(self, request, collection_id):
         params.reject_unknown(request.query_params, {"f"})
@@ -186,9 +222,12 @@ def _etag(asset):
 
 
 class ItemsView(LayerView):
-    @extend_schema(tags=["OGC API Features"], summary="Features of a collection (GeoJSON)",
-                   parameters=ITEM_QUERY, responses={200: OpenApiTypes.OBJECT, 400: ERROR,
-                                                     404: ERROR})
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="Features of a collection (GeoJSON)",
+        parameters=ITEM_QUERY,
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR},
+    )
     def get(self, request, collection_id):
         layer = self.layer
         query = request.query_params
@@ -196,7 +235,8 @@ class ItemsView(LayerView):
         limit = params.parse_limit(query.get("limit"))
         offset = params.parse_offset(query.get("offset"))
         features, matched = selectors.layer_features_json(
-            layer=layer, user=request.user, filters=filters, limit=limit, offset=offset)
+            layer=layer, user=request.user, filters=filters, limit=limit, offset=offset
+        )
         returned = max(0, min(limit, matched - offset))
         base = _abs(request, "ogc-items", collection_id=layer.slug)
         links = [_link(request.build_absolute_uri(), "self", GEOJSON)]
@@ -205,24 +245,34 @@ class ItemsView(LayerView):
             nxt["offset"] = str(offset + limit)
             nxt["limit"] = str(limit)
             links.append(_link(f"{base}?{nxt.urlencode()}", "next", GEOJSON))
-        head = json.dumps({
-            "type": "FeatureCollection",
-            "numberMatched": matched,
-            "numberReturned": returned,
-            "links": links,
-        }, ensure_ascii=False)
+        head = json.dumps(
+            {
+                "type": "FeatureCollection",
+                "numberMatched": matched,
+                "numberReturned": returned,
+                "links": links,
+            },
+            ensure_ascii=False,
+        )
         return _geojson_response(head[:-1] + ', "features": ' + features + "}")
 
-    @extend_schema(tags=["OGC API Features"], summary="Create a feature (GeoJSON Feature)",
-                   request=OpenApiTypes.OBJECT,
-                   responses={201: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR})
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="Create a feature (GeoJSON Feature)",
+        request=OpenApiTypes.OBJECT,
+        responses={201: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR},
+    )
     def post(self, request, collection_id):
         layer = self.layer
         serializer = feature_serializer_class(layer)(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            asset = services.asset_create(model=layer.model, values=serializer.validated_data,
-                                          by=request.user, source=f"api:{request.user}")
+            asset = services.asset_create(
+                model=layer.model,
+                values=serializer.validated_data,
+                by=request.user,
+                source=f"api:{request.user}",
+            )
         except DjangoValidationError as exc:
             raise ValidationError(_django_errors(exc)) from exc
         text = selectors.layer_feature_json(layer=layer, user=request.user, pk=asset.pk)
@@ -235,8 +285,10 @@ class ItemView(LayerView):
         try:
             return self.layer.model.objects.get(pk=int(feature_id))
         except (ValueError, self.layer.model.DoesNotExist):
-            raise NotFound(_("No feature '%(id)s' in '%(layer)s'.")
-                           % {"id": feature_id, "layer": self.layer.slug}) from None
+            raise NotFound(
+                _("No feature '%(id)s' in '%(layer)s'.")
+                % {"id": feature_id, "layer": self.layer.slug}
+            ) from None
 
     def _expected_version(self, request):
         header = request.headers.get("If-Match")
@@ -245,11 +297,13 @@ class ItemView(LayerView):
         try:
             return int(header.strip().removeprefix("W/").strip('"'))
         except ValueError:
-            raise ValidationError({"If-Match": [_("If-Match must be an ETag we sent.")]}) \
-                from None
+            raise ValidationError({"If-Match": [_("If-Match must be an ETag we sent.")]}) from None
 
-    @extend_schema(tags=["OGC API Features"], summary="One feature (GeoJSON)",
-                   responses={200: OpenApiTypes.OBJECT, 404: ERROR})
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="One feature (GeoJSON)",
+        responses={200: OpenApiTypes.OBJECT, 404: ERROR},
+    )
     def get(self, request, collection_id, feature_id):
         params.reject_unknown(request.query_params, {"f"})
         asset = self._asset(feature_id)
@@ -263,10 +317,13 @@ class ItemView(LayerView):
         serializer.is_valid(raise_exception=True)
         try:
             asset = services.asset_update(
-                asset=asset, values=serializer.validated_data, by=request.user,
+                asset=asset,
+                values=serializer.validated_data,
+                by=request.user,
                 note=str(request.headers.get("X-Change-Note", ""))[:1000],
                 source=f"api:{request.user}",
-                expected_version=self._expected_version(request))
+                expected_version=self._expected_version(request),
+            )
         except services.VersionConflict as exc:
             raise PreconditionFailed(str(exc)) from exc
         except DjangoValidationError as exc:
@@ -274,29 +331,37 @@ class ItemView(LayerView):
         text = selectors.layer_feature_json(layer=layer, user=request.user, pk=asset.pk)
         return _geojson_response(text, headers={"ETag": _etag(asset)})
 
-    @extend_schema(tags=["OGC API Features"], summary="Replace a feature",
-                   request=OpenApiTypes.OBJECT,
-                   responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR})
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="Replace a feature",
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR},
+    )
     def put(self, request, collection_id, feature_id):
         return self._write(request, feature_id, partial=False)
 
-    @extend_schema(tags=["OGC API Features"], summary="Change some properties of a feature",
-                   request=OpenApiTypes.OBJECT,
-                   responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR})
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="Change some properties of a feature",
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR},
+    )
     def patch(self, request, collection_id, feature_id):
         return self._write(request, feature_id, partial=True)
 
-    @extend_schema(tags=["OGC API Features"], summary="Delete a feature",
-                   responses={204: None, 400: ERROR, 403: ERROR, 412: ERROR})
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="Delete a feature",
+        responses={204: None, 400: ERROR, 403: ERROR, 412: ERROR},
+    )
     def delete(self, request, collection_id, feature_id):
         asset = self._asset(feature_id)
         try:
-            services.asset_delete(asset=asset, by=request.user,
-                                  expected_version=self._expected_version(request))
+            services.asset_delete(
+                asset=asset, by=request.user, expected_version=self._expected_version(request)
+            )
         except services.VersionConflict as exc:
             raise PreconditionFailed(str(exc)) from exc
         except DjangoValidationError as exc:
             raise ValidationError(_django_errors(exc)) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-

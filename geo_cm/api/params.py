@@ -26,16 +26,28 @@ class ItemFilters:
     year: int | None = None
 
 
-ITEM_PARAMS = {"bbox", "bbox-crs", "limit", "offset", "datetime", "status", "subdistrict",
-               "year", "f"}
+ITEM_PARAMS = {
+    "bbox",
+    "bbox-crs",
+    "limit",
+    "offset",
+    "datetime",
+    "status",
+    "subdistrict",
+    "year",
+    "f",
+}
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
 def reject_unknown(query, allowed):
     unknown = sorted(set(query) - set(allowed))
     if unknown:
-        raise ParamError(unknown[0], _("Unknown query parameter '%(name)s'. Allowed: %(allowed)s.")
-                         % {"name": unknown[0], "allowed": ", ".join(sorted(allowed))})
+        raise ParamError(
+            unknown[0],
+            _("Unknown query parameter '%(name)s'. Allowed: %(allowed)s.")
+            % {"name": unknown[0], "allowed": ", ".join(sorted(allowed))},
+        )
 
 
 def parse_format(query):
@@ -60,7 +72,9 @@ def parse_bbox(value: str | None):
     if len(nums) == 6:
         nums = [nums[0], nums[1], nums[3], nums[4]]
     minx, miny, maxx, maxy = nums
-    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+    if not (
+        -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90
+    ):
         raise ParamError("bbox", _("bbox is out of range: longitude -180..180, latitude -90..90."))
     if minx > maxx or miny > maxy:
         raise ParamError("bbox", _("bbox is reversed: give minLon,minLat,maxLon,maxLat."))
@@ -118,10 +132,13 @@ def parse_datetime_range(value: str | None):
             if start is None:
                 raise ValueError(value)
     except ValueError:
-        raise ParamError("datetime", _(
-            "datetime must be an RFC 3339 date, date-time or interval such as "
-            "2023-01-01/2023-12-31 or 2023-06-01/.."
-        )) from None
+        raise ParamError(
+            "datetime",
+            _(
+                "datetime must be an RFC 3339 date, date-time or interval such as "
+                "2023-01-01/2023-12-31 or 2023-06-01/.."
+            ),
+        ) from None
     if start and end and _as_date(start) > _as_date(end):
         raise ParamError("datetime", _("datetime interval ends before it starts."))
     return (start, end)
@@ -138,8 +155,11 @@ def parse_statuses(value: str | None, layer):
     wanted = tuple(v for v in value.split(",") if v)
     bad = [v for v in wanted if v not in states]
     if bad or not wanted:
-        raise ParamError("status", _("Unknown status '%(value)s'. Allowed values: %(values)s.")
-                         % {"value": ",".join(bad) or value, "values": ", ".join(states)})
+        raise ParamError(
+            "status",
+            _("Unknown status '%(value)s'. Allowed values: %(values)s.")
+            % {"value": ",".join(bad) or value, "values": ", ".join(states)},
+        )
     return wanted
 
 
@@ -166,8 +186,9 @@ def parse_item_filters(query, layer, subdistrict_codes) -> ItemFilters:
         raise ParamError("bbox-crs", _("Only CRS84 (WGS84 longitude, latitude) is supported."))
     subdistrict = query.get("subdistrict")
     if subdistrict is not None and subdistrict not in subdistrict_codes:
-        raise ParamError("subdistrict", _("Unknown subdistrict code '%(code)s'.")
-                         % {"code": subdistrict})
+        raise ParamError(
+            "subdistrict", _("Unknown subdistrict code '%(code)s'.") % {"code": subdistrict}
+        )
     if query.get("datetime") is not None and layer.date_field is None:
         raise ParamError("datetime", _("This collection has no date to filter on."))
     return ItemFilters(

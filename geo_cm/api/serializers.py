@@ -10,16 +10,22 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 # Fields the server derives; a client never writes them.
 DERIVED_FIELDS = {"subdistrict", "source", "created_at", "updated_at", "version", "length_m"}
-PROMOTE = {"MultiPoint": MultiPoint, "MultiLineString": MultiLineString,
-           "MultiPolygon": MultiPolygon}
+PROMOTE = {
+    "MultiPoint": MultiPoint,
+    "MultiLineString": MultiLineString,
+    "MultiPolygon": MultiPolygon,
+}
 
 
 def writable_fields(layer) -> list[str]:
     model_fields = {f.name: f for f in layer.model._meta.concrete_fields}
     return [
-        name for name in layer.staff_fields
-        if name in model_fields and name not in DERIVED_FIELDS
-        and model_fields[name].editable and not getattr(model_fields[name], "generated", False)
+        name
+        for name in layer.staff_fields
+        if name in model_fields
+        and name not in DERIVED_FIELDS
+        and model_fields[name].editable
+        and not getattr(model_fields[name], "generated", False)
     ]
 
 
@@ -35,8 +41,11 @@ def clean_geometry(geom: GEOSGeometry, model_field) -> GEOSGeometry:
     minx, miny, maxx, maxy = geom.extent
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise serializers.ValidationError(
-            _("Coordinates are out of range: longitude -180..180, latitude -90..90 "
-              "(are they projected metres or latitude first?)."))
+            _(
+                "Coordinates are out of range: longitude -180..180, latitude -90..90 "
+                "(are they projected metres or latitude first?)."
+            )
+        )
     expected = model_field.geom_type
     if expected != "GEOMETRY" and geom.geom_type.upper() != expected:
         multi = PROMOTE.get(model_field.geom_class.__name__)
@@ -45,10 +54,12 @@ def clean_geometry(geom: GEOSGeometry, model_field) -> GEOSGeometry:
         else:
             raise serializers.ValidationError(
                 _("Wrong geometry type %(got)s; this collection takes %(want)s.")
-                % {"got": geom.geom_type, "want": model_field.geom_class.__name__})
+                % {"got": geom.geom_type, "want": model_field.geom_class.__name__}
+            )
     if not geom.valid:
         raise serializers.ValidationError(
-            _("The geometry is invalid: %(reason)s.") % {"reason": geom.valid_reason})
+            _("The geometry is invalid: %(reason)s.") % {"reason": geom.valid_reason}
+        )
     return geom
 
 
@@ -63,8 +74,10 @@ def feature_serializer_class(layer):
         if isinstance(field, ForeignKey):
             related = field.related_model
             attrs[name] = serializers.SlugRelatedField(
-                slug_field="code", queryset=related.objects.all(),
-                required=not field.null, allow_null=field.null,
+                slug_field="code",
+                queryset=related.objects.all(),
+                required=not field.null,
+                allow_null=field.null,
             )
     geom_field = model._meta.get_field(layer.geometry_field)
 
@@ -72,10 +85,15 @@ def feature_serializer_class(layer):
         return clean_geometry(value, geom_field)
 
     attrs[f"validate_{layer.geometry_field}"] = validate_geometry
-    meta = type("Meta", (), {
-        "model": model, "geo_field": layer.geometry_field,
-        "fields": [*fields, layer.geometry_field],
-    })
+    meta = type(
+        "Meta",
+        (),
+        {
+            "model": model,
+            "geo_field": layer.geometry_field,
+            "fields": [*fields, layer.geometry_field],
+        },
+    )
     attrs["Meta"] = meta
     name = f"{model.__name__}FeatureSerializer"
     return type(name, (GeoFeatureModelSerializer,), attrs)

@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from pyproj import Geod
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from pyproj import Geod
 
 from geo_cm.models import ChangeRecord
 from tests import factories
@@ -57,7 +57,9 @@ def test_items_are_geojson_with_counts_and_extent(anon_client, areas):
     assert feature["geometry"] == {"type": "Point", "coordinates": [118.62, 32.05]}
     assert feature["properties"]["subdistrict"] == "320111004000"
     collection = anon_client.get("/ogc/collections/toilets").json()
-    assert collection["extent"]["spatial"]["bbox"][0] == pytest.approx([118.62, 32.05, 118.68, 32.05])
+    assert collection["extent"]["spatial"]["bbox"][0] == pytest.approx(
+        [118.62, 32.05, 118.68, 32.05]
+    )
 
 
 def test_staff_only_fields_never_reach_anonymous_users(anon_client, gis_client, areas):
@@ -99,12 +101,15 @@ def test_bbox_status_subdistrict_and_year_filters(anon_client, areas):
     import datetime as dt
 
     factories.toilet("GC-W", lon=118.62, status="open", completed_on=dt.date(2023, 3, 1))
-    factories.toilet("GC-E", lon=118.68, status="closed_for_repair",
-                     completed_on=dt.date(2024, 3, 1))
+    factories.toilet(
+        "GC-E", lon=118.68, status="closed_for_repair", completed_on=dt.date(2024, 3, 1)
+    )
 
     def codes(**params):
-        return {f["properties"]["code"] for f in items(anon_client, "toilets", **params)
-                .json()["features"]}
+        return {
+            f["properties"]["code"]
+            for f in items(anon_client, "toilets", **params).json()["features"]
+        }
 
     assert codes(bbox="118.60,32.00,118.65,32.10") == {"GC-W"}
     assert codes(status="closed_for_repair") == {"GC-E"}
@@ -116,27 +121,30 @@ def test_bbox_status_subdistrict_and_year_filters(anon_client, areas):
     assert codes(datetime="../2023-12-31") == {"GC-W"}
 
 
-@pytest.mark.parametrize("params, field", [
-    ({"bbox": "1,2,3"}, "bbox"),
-    ({"bbox": "a,b,c,d"}, "bbox"),
-    ({"bbox": "118.7,32.0,118.6,32.1"}, "bbox"),
-    ({"bbox": "nan,32,118.7,32.1"}, "bbox"),
-    ({"bbox": "118,32,200,33"}, "bbox"),
-    ({"bbox": "inf,32,118.7,32.1"}, "bbox"),
-    ({"limit": "0"}, "limit"),
-    ({"limit": "ten"}, "limit"),
-    ({"offset": "-1"}, "offset"),
-    ({"status": "exploded"}, "status"),
-    ({"subdistrict": "999999999999"}, "subdistrict"),
-    ({"year": "twenty"}, "year"),
-    ({"year": "1066"}, "year"),
-    ({"datetime": "yesterday"}, "datetime"),
-    ({"datetime": "2024-01-01/2023-01-01"}, "datetime"),
-    ({"datetime": "../.."}, "datetime"),
-    ({"colour": "red"}, "colour"),
-    ({"bbox-crs": "EPSG:4549"}, "bbox-crs"),
-    ({"f": "xml"}, "f"),
-])
+@pytest.mark.parametrize(
+    "params, field",
+    [
+        ({"bbox": "1,2,3"}, "bbox"),
+        ({"bbox": "a,b,c,d"}, "bbox"),
+        ({"bbox": "118.7,32.0,118.6,32.1"}, "bbox"),
+        ({"bbox": "nan,32,118.7,32.1"}, "bbox"),
+        ({"bbox": "118,32,200,33"}, "bbox"),
+        ({"bbox": "inf,32,118.7,32.1"}, "bbox"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "ten"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"status": "exploded"}, "status"),
+        ({"subdistrict": "999999999999"}, "subdistrict"),
+        ({"year": "twenty"}, "year"),
+        ({"year": "1066"}, "year"),
+        ({"datetime": "yesterday"}, "datetime"),
+        ({"datetime": "2024-01-01/2023-01-01"}, "datetime"),
+        ({"datetime": "../.."}, "datetime"),
+        ({"colour": "red"}, "colour"),
+        ({"bbox-crs": "EPSG:4549"}, "bbox-crs"),
+        ({"f": "xml"}, "f"),
+    ],
+)
 def test_bad_query_parameters_are_400_naming_the_parameter(anon_client, areas, params, field):
     response = items(anon_client, "toilets", **params)
     assert response.status_code == 400, response.content
@@ -179,28 +187,38 @@ POINT = {"type": "Point", "coordinates": [118.62, 32.05]}
 
 
 def test_staff_create_update_and_delete_through_the_collection(gis_client, areas):
-    created = gis_client.post("/ogc/collections/toilets/items", feature(
-        {"code": "GC-NEW", "name": "新公厕", "category": "city", "status": "planned"}, POINT),
-        format="json")
+    created = gis_client.post(
+        "/ogc/collections/toilets/items",
+        feature(
+            {"code": "GC-NEW", "name": "新公厕", "category": "city", "status": "planned"}, POINT
+        ),
+        format="json",
+    )
     assert created.status_code == 201, created.content
     assert created["Content-Type"] == "application/geo+json"
     body = created.json()
     assert body["properties"]["subdistrict"] == "320111004000"
     url = created["Location"]
-    patched = gis_client.patch(url, {"properties": {"status": "under_construction"}},
-                               format="json", HTTP_X_CHANGE_NOTE="开工")
+    patched = gis_client.patch(
+        url,
+        {"properties": {"status": "under_construction"}},
+        format="json",
+        HTTP_X_CHANGE_NOTE="开工",
+    )
     assert patched.status_code == 200, patched.content
     assert patched.json()["properties"]["status"] == "under_construction"
-    assert ChangeRecord.objects.filter(object_code="GC-NEW", action="status",
-                                       note="开工").exists()
+    assert ChangeRecord.objects.filter(object_code="GC-NEW", action="status", note="开工").exists()
     assert gis_client.delete(url).status_code == 204
     assert not Toilet.objects.filter(code="GC-NEW").exists()
 
 
 def test_forbidden_status_jump_is_400_and_changes_nothing(gis_client, areas):
     toilet = factories.toilet("GC-J", status="planned")
-    response = gis_client.patch(f"/ogc/collections/toilets/items/{toilet.pk}",
-                                {"properties": {"status": "open"}}, format="json")
+    response = gis_client.patch(
+        f"/ogc/collections/toilets/items/{toilet.pk}",
+        {"properties": {"status": "open"}},
+        format="json",
+    )
     assert response.status_code == 400
     assert "status" in response.json()["errors"]
     toilet.refresh_from_db()
@@ -213,24 +231,32 @@ def test_if_match_with_a_stale_version_is_412(gis_client, areas):
     etag = gis_client.get(url)["ETag"]
     ok = gis_client.patch(url, {"properties": {"name": "甲"}}, format="json", HTTP_IF_MATCH=etag)
     assert ok.status_code == 200 and ok["ETag"] != etag
-    stale = gis_client.patch(url, {"properties": {"name": "乙"}}, format="json",
-                             HTTP_IF_MATCH=etag)
+    stale = gis_client.patch(url, {"properties": {"name": "乙"}}, format="json", HTTP_IF_MATCH=etag)
     assert stale.status_code == 412
     toilet.refresh_from_db()
     assert toilet.name == "甲"
 
 
-@pytest.mark.parametrize("geometry, words", [
-    ({"type": "LineString", "coordinates": [[118.62, 32.05], [118.63, 32.05]]}, "Wrong geometry"),
-    ({"type": "Point", "coordinates": [500000.0, 3550000.0]}, "out of range"),
-    ({"type": "Point", "coordinates": [118.62, 32.05, 10.0]}, "3D"),
-    ({"type": "Point", "coordinates": "here"}, ""),
-    ({"type": "Blob", "coordinates": [1, 2]}, ""),
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "geometry, words",
+    [
+        (
+            {"type": "LineString", "coordinates": [[118.62, 32.05], [118.63, 32.05]]},
+            "Wrong geometry",
+        ),
+        ({"type": "Point", "coordinates": [500000.0, 3550000.0]}, "out of range"),
+        ({"type": "Point", "coordinates": [118.62, 32.05, 10.0]}, "3D"),
+        ({"type": "Point", "coordinates": "here"}, ""),
+        ({"type": "Blob", "coordinates": [1, 2]}, ""),
+        (None, ""),
+    ],
+)
 def test_bad_geometry_is_400(gis_client, areas, geometry, words):
-    response = gis_client.post("/ogc/collections/toilets/items", feature(
-        {"code": "GC-BAD", "name": "x", "category": "city"}, geometry), format="json")
+    response = gis_client.post(
+        "/ogc/collections/toilets/items",
+        feature({"code": "GC-BAD", "name": "x", "category": "city"}, geometry),
+        format="json",
+    )
     assert response.status_code == 400, response.content
     assert "geom" in json.dumps(response.json())
     assert words in json.dumps(response.json(), ensure_ascii=False)
@@ -241,11 +267,17 @@ def test_self_intersecting_polygon_is_400(gis_client, areas):
     from tests.factories import facility
 
     fac = facility("TC-G")
-    bowtie = {"type": "Polygon", "coordinates": [[[118.6, 32.0], [118.61, 32.01],
-                                                  [118.61, 32.0], [118.6, 32.01],
-                                                  [118.6, 32.0]]]}
-    response = gis_client.post("/ogc/collections/parking-berths/items", feature(
-        {"code": "B-1", "facility": fac.code}, bowtie), format="json")
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[118.6, 32.0], [118.61, 32.01], [118.61, 32.0], [118.6, 32.01], [118.6, 32.0]]
+        ],
+    }
+    response = gis_client.post(
+        "/ogc/collections/parking-berths/items",
+        feature({"code": "B-1", "facility": fac.code}, bowtie),
+        format="json",
+    )
     assert response.status_code == 400
     assert "invalid" in json.dumps(response.json())
 
@@ -254,10 +286,14 @@ def test_single_line_is_promoted_to_multi(gis_client, areas):
     from greenways.models import Route
 
     Route.objects.create(code="R1", name="滨江绿道")
-    response = gis_client.post("/ogc/collections/greenways/items", feature(
-        {"code": "GW-1", "route": "R1", "name": "一段", "status": "planned"},
-        {"type": "LineString", "coordinates": [[118.61, 32.05], [118.62, 32.05]]}),
-        format="json")
+    response = gis_client.post(
+        "/ogc/collections/greenways/items",
+        feature(
+            {"code": "GW-1", "route": "R1", "name": "一段", "status": "planned"},
+            {"type": "LineString", "coordinates": [[118.61, 32.05], [118.62, 32.05]]},
+        ),
+        format="json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["geometry"]["type"] == "MultiLineString"
@@ -266,43 +302,55 @@ def test_single_line_is_promoted_to_multi(gis_client, areas):
     assert body["properties"]["length_m"] == pytest.approx(expected, abs=0.01)
 
 
-@pytest.mark.parametrize("props, field", [
-    ({"name": "x", "category": "city"}, "code"),
-    ({"code": "GC-1", "name": "x", "category": "palace"}, "category"),
-    ({"code": "GC-1", "name": "x", "category": "city", "status": "bogus"}, "status"),
-    ({"code": "GC-DUP", "name": "x", "category": "city"}, "code"),
-])
+@pytest.mark.parametrize(
+    "props, field",
+    [
+        ({"name": "x", "category": "city"}, "code"),
+        ({"code": "GC-1", "name": "x", "category": "palace"}, "category"),
+        ({"code": "GC-1", "name": "x", "category": "city", "status": "bogus"}, "status"),
+        ({"code": "GC-DUP", "name": "x", "category": "city"}, "code"),
+    ],
+)
 def test_bad_properties_are_400_naming_the_field(gis_client, areas, props, field):
     factories.toilet("GC-DUP")
-    response = gis_client.post("/ogc/collections/toilets/items", feature(props, POINT),
-                               format="json")
+    response = gis_client.post(
+        "/ogc/collections/toilets/items", feature(props, POINT), format="json"
+    )
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"]
 
 
 def test_unknown_foreign_code_is_400(gis_client, areas):
-    response = gis_client.post("/ogc/collections/greenways/items", feature(
-        {"code": "GW-9", "route": "NOPE", "name": "x"},
-        {"type": "LineString", "coordinates": [[118.61, 32.05], [118.62, 32.05]]}),
-        format="json")
+    response = gis_client.post(
+        "/ogc/collections/greenways/items",
+        feature(
+            {"code": "GW-9", "route": "NOPE", "name": "x"},
+            {"type": "LineString", "coordinates": [[118.61, 32.05], [118.62, 32.05]]},
+        ),
+        format="json",
+    )
     assert response.status_code == 400 and "route" in response.json()["errors"]
 
 
 def test_malformed_json_body_is_400(gis_client, areas):
-    response = gis_client.post("/ogc/collections/toilets/items", "{not json",
-                               content_type="application/json")
+    response = gis_client.post(
+        "/ogc/collections/toilets/items", "{not json", content_type="application/json"
+    )
     assert response.status_code == 400
 
 
 def test_writes_need_permissions(anon_client, planner_client, areas):
     body = feature({"code": "GC-Z", "name": "x", "category": "city"}, POINT)
-    assert anon_client.post("/ogc/collections/toilets/items", body,
-                            format="json").status_code in (401, 403)
-    assert planner_client.post("/ogc/collections/toilets/items", body,
-                               format="json").status_code == 403
+    assert anon_client.post("/ogc/collections/toilets/items", body, format="json").status_code in (
+        401,
+        403,
+    )
+    assert (
+        planner_client.post("/ogc/collections/toilets/items", body, format="json").status_code
+        == 403
+    )
     toilet = factories.toilet("GC-Y")
-    assert planner_client.delete(
-        f"/ogc/collections/toilets/items/{toilet.pk}").status_code == 403
+    assert planner_client.delete(f"/ogc/collections/toilets/items/{toilet.pk}").status_code == 403
     assert Toilet.objects.filter(code="GC-Y").exists()
 
 

@@ -42,9 +42,14 @@ def test_bulk_assignment_is_one_statement(areas, django_assert_num_queries):
 
 def test_create_records_history_with_user_and_values(areas, gis_user):
     toilet = services.asset_create(
-        model=Toilet, by=gis_user, source="test", note="new",
-        values=dict(code="GC-H", name="历史", category="city",
-                    geom=Point(118.62, 32.05, srid=4326)))
+        model=Toilet,
+        by=gis_user,
+        source="test",
+        note="new",
+        values=dict(
+            code="GC-H", name="历史", category="city", geom=Point(118.62, 32.05, srid=4326)
+        ),
+    )
     record = ChangeRecord.objects.get(object_code="GC-H")
     assert record.action == "create" and record.user == gis_user and record.note == "new"
     assert record.changes["name"] == [None, "历史"]
@@ -53,8 +58,9 @@ def test_create_records_history_with_user_and_values(areas, gis_user):
 
 def test_status_change_follows_the_machine_and_is_recorded(areas, gis_user):
     toilet = factories.toilet("GC-S", status="open")
-    changed = services.asset_set_status(asset=toilet, status="closed_for_repair", by=gis_user,
-                                        note="水管爆裂")
+    changed = services.asset_set_status(
+        asset=toilet, status="closed_for_repair", by=gis_user, note="水管爆裂"
+    )
     assert changed.status == "closed_for_repair" and changed.version == 2
     record = ChangeRecord.objects.filter(object_code="GC-S", action="status").get()
     assert record.changes == {"status": ["open", "closed_for_repair"]}
@@ -89,8 +95,12 @@ def test_version_conflict_is_detected(areas):
 
 def test_invalid_values_are_refused_before_writing(areas):
     with pytest.raises(ValidationError) as info:
-        services.asset_create(model=Toilet, values=dict(
-            code="GC-X", name="x", category="palace", geom=Point(118.62, 32.05, srid=4326)))
+        services.asset_create(
+            model=Toilet,
+            values=dict(
+                code="GC-X", name="x", category="palace", geom=Point(118.62, 32.05, srid=4326)
+            ),
+        )
     assert "category" in info.value.message_dict
     assert not Toilet.objects.filter(code="GC-X").exists()
 
@@ -107,9 +117,18 @@ def test_delete_of_a_referenced_asset_is_refused_with_names(areas):
     road = factories.road("DL-R")
     from streets.models import LightingRetrofit
 
-    services.asset_create(model=LightingRetrofit, values=dict(
-        code="GZ-1", road=road, year=2023, lamps=10, power_before_w=2500, power_after_w=1000,
-        geom=road.geom))
+    services.asset_create(
+        model=LightingRetrofit,
+        values=dict(
+            code="GZ-1",
+            road=road,
+            year=2023,
+            lamps=10,
+            power_before_w=2500,
+            power_after_w=1000,
+            geom=road.geom,
+        ),
+    )
     with pytest.raises(ValidationError, match="GZ-1"):
         services.asset_delete(asset=road)
     assert type(road).objects.filter(code="DL-R").exists()

@@ -18,12 +18,15 @@ DEMO_USERS = {
 
 
 class Command(BaseCommand):
-    help = ("Create a demo account per role (admin, planner, gis, field). Passwords are "
-            "random, printed once and kept in var/demo_accounts.txt (readable by you only).")
+    help = (
+        "Create a demo account per role (admin, planner, gis, field). Passwords are "
+        "random, printed once and kept in var/demo_accounts.txt (readable by you only)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--file", default=str(Path(settings.BASE_DIR) / "var" /
-                                                  "demo_accounts.txt"))
+        parser.add_argument(
+            "--file", default=str(Path(settings.BASE_DIR) / "var" / "demo_accounts.txt")
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -36,8 +39,11 @@ class Command(BaseCommand):
                 continue
             password = secrets.token_urlsafe(9)
             user = users.objects.create_user(
-                username=username, password=password, is_staff=role.staff,
-                is_superuser=role.superuser)
+                username=username,
+                password=password,
+                is_staff=role.staff,
+                is_superuser=role.superuser,
+            )
             user.groups.add(Group.objects.get(name=role.name))
             created.append((username, password, role))
         if not created:
@@ -49,6 +55,6 @@ class Command(BaseCommand):
         with path.open("a", encoding="utf-8") as fh:
             fh.write("\n".join(lines) + "\n")
         path.chmod(0o600)
-        self.stdout.write("Demo accounts (shown once; also in %s):" % path)
+        self.stdout.write(f"Demo accounts (shown once; also in {path}):")
         for line in lines:
             self.stdout.write("  " + line)

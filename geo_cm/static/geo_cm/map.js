@@ -12,7 +12,10 @@
     if (base.labels) L.tileLayer(base.labels, tileOptions).addTo(map);
   }
   var list = document.getElementById("layer-list");
+  // Exposed for tests and for the other pages that reuse the map.
   window.geocmLayers = {};
+  window.geocmGroups = {};
+  window.geocmMap = map;
 
   function escapeHtml(value) {
     return String(value).replace(/[&<>"']/g, function (c) {
@@ -106,6 +109,7 @@
       style: function (feature) { return { color: colour(feature), weight: 4, opacity: 0.85 }; },
       onEachFeature: function (feature, lyr) { lyr.bindPopup(popupHtml(layer, feature)); }
     }).addTo(map);
+    window.geocmGroups[layer.slug] = group;
     var count = addLegendEntry(layer, group);
     loadAll(layer.items + "?limit=10000", []).then(function (features) {
       group.addData({ type: "FeatureCollection", features: features });

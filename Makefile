@@ -1,0 +1,69 @@
+# GeoCM entry points. Each target bootstraps what it needs first (apt packages when
+# missing, .venv, the private PostGIS in var/pg), so a fresh Debian/Ubuntu checkout needs
+# only `make run` or `make test`; the second time they take seconds.
+#
+# Variables: PYTEST_ARGS (passed to pytest), RUNSERVER_ADDR (default 127.0.0.1:8000),
+# DATABASE_URL (environment: use that PostGIS database instead of the private cluster).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv/bin
+RUNSERVER_ADDR ?= 127.0.0.1:8000
+PYTEST_ARGS ?=
+
+.PHONY: help bootstrap run test stop lint format bench psql
+
+help:
+	@echo "make run        bootstrap, load demo data once, serve on http://$(RUNSERVER_ADDR)/"
+	@echo "make test       bootstrap (with browser packages), then pytest \$$PYTEST_ARGS"
+	@echo "make stop       stop the private PostGIS cluster in var/pg"
+	@echo "make lint       ruff check and ruff format --check"
+	@echo "make format     ruff check --fix and ruff format"
+	@echo "make bench      run benchmarks/*.py against the private cluster"
+	@echo "make bootstrap  packages, .venv, database and migrations only"
+	@echo "make psql       psql into the development database"
+
+bootstrap:
+	@bash scripts/bootstrap.sh db
+
+run:
+	@bash scripts/bootstrap.sh run
+	@echo "==> GeoCM on http://$(RUNSERVER_ADDR)/"
+	@echo "    map                 http://$(RUNSERVER_ADDR)/"
+	@echo "    OGC API - Features  http://$(RUNSERVER_ADDR)/ogc/"
+	@echo "    API docs (Swagger)  http://$(RUNSERVER_ADDR)/api/docs/"
+	@echo "    admin               http://$(RUNSERVER_ADDR)/admin/"
+	@echo "    (Ctrl-C stops the web server; 'make stop' stops the database)"
+	@exec $(VENV)/python manage.py runserver $(RUNSERVER_ADDR)
+
+# pytest's exit code 5 (no tests collected) fails the target like any other failure.
+test:
+	@bash scripts/bootstrap.sh test
+	@echo "==> pytest $(PYTEST_ARGS)"
+	@$(VENV)/pytest $(PYTEST_ARGS)
+
+stop:
+	@bash scripts/pg.sh stop
+
+lint:
+	@bash scripts/bootstrap.sh venv
+	$(VENV)/ruff check . && $(VENV)/ruff format --check .
+
+format:
+	@bash scripts/bootstrap.sh venv
+	$(VENV)/ruff check --fix . && $(VENV)/ruff format .
+
+# Each benchmarks/*.py runs on its own (files starting with _ are helpers), from the
+# repository root with the project importable.
+bench:
+	@bash scripts/bootstrap.sh db
+	@shopt -s nullglob; files=(benchmarks/[!_]*.py); \
+	if [ $${#files[@]} -eq 0 ]; then echo "==> no benchmarks/*.py to run"; exit 0; fi; \
+	for f in "$${files[@]}"; do \
+	  echo "==> $$f"; \
+	  PYTHONPATH="$(CURDIR)" DJANGO_SETTINGS_MODULE=geo_cm.settings $(VENV)/python "$$f" || exit 1; \
+	done
+
+psql:
+	@bash scripts/pg.sh psql
