@@ -102,12 +102,15 @@ class LayerView(OGCView):
         super().initial(request, *args, **kwargs)
 
 
-@extend_schema(
-    tags=["OGC API Features"], summary="Landing page", responses={200: OpenApiTypes.OBJECT}
-)
 class LandingView(OGCView):
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="Landing page",
+        operation_id="getLandingPage",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         params.reject_unknown(request.query_params, {"f"})
         return Response(
@@ -133,12 +136,15 @@ class LandingView(OGCView):
         )
 
 
-@extend_schema(
-    tags=["OGC API Features"], summary="Conformance classes", responses={200: OpenApiTypes.OBJECT}
-)
 class ConformanceView(OGCView):
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="Conformance classes",
+        operation_id="getConformance",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         params.reject_unknown(request.query_params, {"f"})
         return Response({"conformsTo": CONFORMANCE})
@@ -167,14 +173,15 @@ def collection_document(request, layer):
     return doc
 
 
-@extend_schema(
-    tags=["OGC API Features"],
-    summary="Collections visible to the caller",
-    responses={200: OpenApiTypes.OBJECT},
-)
 class CollectionsView(OGCView):
     permission_classes = [permissions.AllowAny]
 
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="Collections visible to the caller",
+        operation_id="getCollections",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request):
         params.reject_unknown(request.query_params, {"f"})
         return Response(
@@ -188,12 +195,13 @@ class CollectionsView(OGCView):
         )
 
 
-@extend_schema(
-    tags=["OGC API Features"],
-    summary="One collection",
-    responses={200: OpenApiTypes.OBJECT, 404: ERROR},
-)
 class CollectionView(LayerView):
+    @extend_schema(
+        tags=["OGC API Features"],
+        summary="One collection",
+        operation_id="describeCollection",
+        responses={200: OpenApiTypes.OBJECT, 404: ERROR},
+    )
     def get(self, request, collection_id):
         params.reject_unknown(request.query_params, {"f"})
         return Response(collection_document(request, self.layer))
@@ -225,6 +233,7 @@ class ItemsView(LayerView):
     @extend_schema(
         tags=["OGC API Features"],
         summary="Features of a collection (GeoJSON)",
+        operation_id="getFeatures",
         parameters=ITEM_QUERY,
         responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR},
     )
@@ -259,6 +268,7 @@ class ItemsView(LayerView):
     @extend_schema(
         tags=["OGC API Features"],
         summary="Create a feature (GeoJSON Feature)",
+        operation_id="createFeature",
         request=OpenApiTypes.OBJECT,
         responses={201: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR},
     )
@@ -302,6 +312,7 @@ class ItemView(LayerView):
     @extend_schema(
         tags=["OGC API Features"],
         summary="One feature (GeoJSON)",
+        operation_id="getFeature",
         responses={200: OpenApiTypes.OBJECT, 404: ERROR},
     )
     def get(self, request, collection_id, feature_id):
@@ -334,6 +345,7 @@ class ItemView(LayerView):
     @extend_schema(
         tags=["OGC API Features"],
         summary="Replace a feature",
+        operation_id="replaceFeature",
         request=OpenApiTypes.OBJECT,
         responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR},
     )
@@ -343,6 +355,7 @@ class ItemView(LayerView):
     @extend_schema(
         tags=["OGC API Features"],
         summary="Change some properties of a feature",
+        operation_id="updateFeature",
         request=OpenApiTypes.OBJECT,
         responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR},
     )
@@ -352,6 +365,7 @@ class ItemView(LayerView):
     @extend_schema(
         tags=["OGC API Features"],
         summary="Delete a feature",
+        operation_id="deleteFeature",
         responses={204: None, 400: ERROR, 403: ERROR, 412: ERROR},
     )
     def delete(self, request, collection_id, feature_id):
