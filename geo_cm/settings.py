@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "leaflet",
     "geo_cm.apps.GeoCMConfig",
+    "geo_cm.imports",
+    "geo_cm.plans",
     "parking",
     "toilets",
     "streets",

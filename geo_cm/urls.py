@@ -9,6 +9,8 @@ from .api.areas import AreasView
 urlpatterns = [
     path("", views.overview_map, name="map"),
     path("ogc/", include("geo_cm.api.urls")),
+    path("", include("geo_cm.imports.urls")),
+    path("", include("geo_cm.plans.urls")),
     path("api/areas", AreasView.as_view(), name="district-boundary"),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="swagger-ui"),
