@@ -127,3 +127,44 @@ class ChangeRecord(models.Model):
 
     def __str__(self):
         return f"{self.object_code} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class StaffScope(models.Model):
+    """The subdistricts a field-team member may change assets in (DESIGN: people)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="geocm_scope",
+        verbose_name=_("user"),
+    )
+    subdistricts = models.ManyToManyField(
+        Subdistrict, blank=True, related_name="+", verbose_name=_("subdistricts")
+    )
+
+    class Meta:
+        verbose_name = _("work area")
+        verbose_name_plural = _("work areas")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class IdempotencyRecord(models.Model):
+    """The stored answer to a write sent with an ``Idempotency-Key`` (a retry replays it)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=200)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.TextField(blank=True)
+    headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="geocm_idempotency_user_key")
+        ]

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from .registry import registry
 
@@ -21,10 +23,21 @@ class Role:
     layer_actions: tuple[str, ...]  # on every model of the domain apps
     core_actions: tuple[str, ...] = ("view",)  # on geo_cm models (areas, history)
     superuser: bool = False
+    # Limited to the subdistricts of the user's StaffScope when changing assets.
+    scoped: bool = False
+    # The asset fields this role may write; None means every writable field.
+    writable_fields: tuple[str, ...] | None = None
 
 
 ROLES = (
-    Role("field_team", "外业巡查人员", staff=False, layer_actions=("view", "change")),
+    Role(
+        "field_team",
+        "外业巡查人员",
+        staff=False,
+        layer_actions=("view", "change"),
+        scoped=True,
+        writable_fields=("status",),
+    ),
     Role("planner", "规划人员", staff=True, layer_actions=("view",)),
     Role(
         "gis_staff",
@@ -73,3 +86,56 @@ def roles_sync() -> dict[str, int]:
 
 def role(name: str) -> Role:
     return next(r for r in ROLES if r.name == name)
+
+
+def user_roles(user) -> list[Role]:
+    """The declared roles this user holds (by group membership)."""
+    if not user.is_authenticated:
+        return []
+    names = set(user.groups.values_list("name", flat=True))
+    return [r for r in ROLES if r.name in names]
+
+
+def user_write_limits(user) -> tuple[frozenset[str] | None, bool]:
+    """(fields the user may write or None for all, whether writes are scoped).
+
+    The most permissive role wins: a GIS staff member who is also in a field team is not
+    limited. Superusers are never limited.
+    """
+    if user.is_superuser:
+        return None, False
+    roles = user_roles(user)
+    unlimited = [r for r in roles if not r.scoped and r.writable_fields is None]
+    if unlimited or not roles:
+        return None, False
+    fields = frozenset(f for r in roles for f in (r.writable_fields or ()))
+    return fields, any(r.scoped for r in roles)
+
+
+def user_subdistrict_ids(user) -> set[int]:
+    """Ids of the subdistricts in the user's work area (empty when none is set)."""
+    scope = getattr(user, "geocm_scope", None)
+    return set(scope.subdistricts.values_list("id", flat=True)) if scope else set()
+
+
+def asset_write_check(*, user, asset, fields) -> None:
+    """Raise PermissionDenied unless ``user`` may change ``fields`` of ``asset``.
+
+    Function permissions (add/change/delete) are checked by the views; this is the object
+    and field check every write path shares: a field team writes only its fields, and only
+    on assets inside its work area.
+    """
+    if user is None or not user.is_authenticated:
+        return  # internal callers (loaders, imports) pass no user
+    allowed, scoped = user_write_limits(user)
+    if allowed is not None:
+        denied = sorted(set(fields) - allowed)
+        if denied:
+            raise PermissionDenied(
+                _("Your role may not change the field '%(field)s'.") % {"field": denied[0]}
+            )
+    if scoped and asset.subdistrict_id not in user_subdistrict_ids(user):
+        raise PermissionDenied(
+            _("Asset %(code)s is outside your work area; ask its subdistrict's team.")
+            % {"code": asset.code}
+        )

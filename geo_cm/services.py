@@ -16,6 +16,7 @@ from django.db.models import F, ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from .models import Asset, ChangeRecord, Subdistrict
+from .roles import asset_write_check
 
 
 class VersionConflict(Exception):
@@ -132,6 +133,8 @@ def asset_update(
     """
     locked = _lock(asset, expected_version)
     model = type(locked)
+    changed = [n for n, v in values.items() if _jsonable(getattr(locked, n)) != _jsonable(v)]
+    asset_write_check(user=by, asset=locked, fields=changed)
     changes = {}
     new_status = values.get("status")
     if new_status is not None and new_status != locked.status:

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.gis",
     "django.contrib.postgres",
     "rest_framework",
+    "rest_framework.authtoken",
     "rest_framework_gis",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -124,6 +125,9 @@ SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Machine clients (car-park gates, sensors): tokens an administrator issues and
+        # revokes. First, so a refused credential is a 401 with "WWW-Authenticate: Token".
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.BasicAuthentication",
     ],

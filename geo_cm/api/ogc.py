@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from .. import selectors, services
 from ..registry import registry
 from . import params
+from .idempotency import idempotent
 from .serializers import feature_serializer_class
 
 GEOJSON = "application/geo+json"
@@ -272,6 +273,7 @@ class ItemsView(LayerView):
         request=OpenApiTypes.OBJECT,
         responses={201: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR},
     )
+    @idempotent
     def post(self, request, collection_id):
         layer = self.layer
         serializer = feature_serializer_class(layer)(data=request.data)
@@ -349,6 +351,7 @@ class ItemView(LayerView):
         request=OpenApiTypes.OBJECT,
         responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR},
     )
+    @idempotent
     def put(self, request, collection_id, feature_id):
         return self._write(request, feature_id, partial=False)
 
@@ -359,6 +362,7 @@ class ItemView(LayerView):
         request=OpenApiTypes.OBJECT,
         responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR},
     )
+    @idempotent
     def patch(self, request, collection_id, feature_id):
         return self._write(request, feature_id, partial=True)
 
@@ -368,6 +372,7 @@ class ItemView(LayerView):
         operation_id="deleteFeature",
         responses={204: None, 400: ERROR, 403: ERROR, 412: ERROR},
     )
+    @idempotent
     def delete(self, request, collection_id, feature_id):
         asset = self._asset(feature_id)
         try:
