@@ -16,8 +16,13 @@ def test_compose_file_is_accepted_by_docker_compose():
     compose = shutil.which("docker-compose")
     assert compose, "docker-compose (Debian package) is required to validate the compose file"
     env = {**os.environ, "DJANGO_SECRET_KEY": "x"}
-    result = subprocess.run([compose, "-f", str(ROOT / "docker-compose.yml"), "config"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [compose, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
     assert {"db", "web", "migrate"} <= set(config["services"])
@@ -27,17 +32,27 @@ def test_compose_file_is_accepted_by_docker_compose():
     assert "gunicorn" in " ".join(config["services"]["web"]["command"])
 
 
-@pytest.mark.parametrize("variable, value, expression, expected", [
-    ("GEOCM_DEBUG", "0", "settings.DEBUG", "False"),
-    ("GEOCM_BASEMAP", "none", "settings.GEOCM['BASEMAP']", "none"),
-    ("DATABASE_URL", "postgres://u:p@db.example:6543/x", "settings.DATABASES['default']['PORT']",
-     "6543"),
-])
+@pytest.mark.parametrize(
+    "variable, value, expression, expected",
+    [
+        ("GEOCM_DEBUG", "0", "settings.DEBUG", "False"),
+        ("GEOCM_BASEMAP", "none", "settings.GEOCM['BASEMAP']", "none"),
+        (
+            "DATABASE_URL",
+            "postgres://u:p@db.example:6543/x",
+            "settings.DATABASES['default']['PORT']",
+            "6543",
+        ),
+    ],
+)
 def test_settings_read_the_environment(variable, value, expression, expected):
-    code = ("import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
-            "'geo_cm.settings'); from django.conf import settings; print(" + expression + ")")
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
+        "'geo_cm.settings'); from django.conf import settings; print(" + expression + ")"
+    )
     env = {**os.environ, variable: value}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            env=env, cwd=ROOT, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected

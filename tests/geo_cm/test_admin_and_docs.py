@@ -30,8 +30,9 @@ def test_every_model_of_every_layer_has_an_admin_with_filters(admin_client_, are
         opts = layer.model._meta
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
         sub = areas["west"].pk
-        response = admin_client_.get(url, {"status__exact": layer.status_machine.initial,
-                                           "subdistrict__id__exact": sub})
+        response = admin_client_.get(
+            url, {"status__exact": layer.status_machine.initial, "subdistrict__id__exact": sub}
+        )
         assert response.status_code == 200, layer.slug
         add = admin_client_.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
         assert add.status_code == 200
