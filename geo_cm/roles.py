@@ -27,6 +27,8 @@ class Role:
     scoped: bool = False
     # The asset fields this role may write; None means every writable field.
     writable_fields: tuple[str, ...] | None = None
+    # Single permissions beyond the per-model actions, as "app_label.codename".
+    extra_perms: tuple[str, ...] = ()
 
 
 ROLES = (
@@ -54,6 +56,15 @@ ROLES = (
         core_actions=("view", "add", "change", "delete"),
         superuser=True,
     ),
+    # Machine clients such as car-park gate systems: post occupancy reports, nothing else.
+    Role(
+        "parking_feed",
+        "停车数据接入",
+        staff=False,
+        layer_actions=(),
+        core_actions=(),
+        extra_perms=("parking.add_occupancyreport",),
+    ),
 )
 
 
@@ -69,6 +80,12 @@ def _perms(models, actions):
     return Permission.objects.filter(content_type__app_label__in=labels, codename__in=codenames)
 
 
+def _named_perms(names):
+    for name in names:
+        app_label, codename = name.split(".", 1)
+        yield Permission.objects.get(content_type__app_label=app_label, codename=codename)
+
+
 @transaction.atomic
 def roles_sync() -> dict[str, int]:
     """Create or update the role groups; returns group name -> number of permissions."""
@@ -76,9 +93,11 @@ def roles_sync() -> dict[str, int]:
     result = {}
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role.name)
-        perms = list(_perms(domain_models(), role.layer_actions)) + list(
-            _perms(core, role.core_actions)
-        )
+        perms = [
+            *_perms(domain_models(), role.layer_actions),
+            *_perms(core, role.core_actions),
+            *_named_perms(role.extra_perms),
+        ]
         group.permissions.set(perms)
         result[role.name] = len(perms)
     return result

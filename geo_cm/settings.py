@@ -167,6 +167,10 @@ GEOCM = {
     "API_MAX_LIMIT": int(os.environ.get("GEOCM_API_MAX_LIMIT", "10000")),
     # Page size when the client gives no ?limit=.
     "API_DEFAULT_LIMIT": int(os.environ.get("GEOCM_API_DEFAULT_LIMIT", "100")),
+    # Occupancy reports older than this are refused by the feed.
+    "OCCUPANCY_MAX_AGE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_MAX_AGE_MINUTES", "1440")),
+    # A free-berth count older than this is shown as "not live" on the public map.
+    "OCCUPANCY_LIVE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_LIVE_MINUTES", "15")),
 }
 
 LOGGING = {

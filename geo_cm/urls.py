@@ -1,3 +1,6 @@
+import importlib.util
+
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
@@ -5,6 +8,19 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
 from .api.areas import AreasView
+from .registry import registry
+
+
+def domain_urls():
+    """The URL modules of the apps that contribute layers (found, not imported by name)."""
+    labels = sorted({layer.model._meta.app_label for layer in registry.all()})
+    found = []
+    for label in labels:
+        module = f"{apps.get_app_config(label).name}.urls"
+        if importlib.util.find_spec(module) is not None:
+            found.append(path("", include(module)))
+    return found
+
 
 urlpatterns = [
     path("", views.overview_map, name="map"),
@@ -17,4 +33,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),
+    *domain_urls(),
 ]

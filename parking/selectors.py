@@ -1,11 +1,13 @@
-"""Reads for parking: which facilities share berths at a given moment."""
+"""Reads for parking: which facilities share berths at a given moment, for the public."""
 
 import datetime as dt
 
-from django.db.models import Exists, F, OuterRef, Q
+from django.contrib.gis.db.models.functions import Distance
+from django.contrib.gis.geos import Point
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
-from .models import Facility, FacilityStatus, SharingWindow
+from .models import Facility, FacilityStatus, OccupancyReport, SharingWindow
 
 
 def sharing_window_q(*, when: dt.datetime) -> Q:
@@ -40,17 +42,33 @@ def sharing_window_q(*, when: dt.datetime) -> Q:
     return same_day | evening | morning
 
 
-def facility_list_open_at(*, when: dt.datetime, audience: str | None = None):
-    """Open facilities with a sharing window open at ``when``; one query.
+def facility_list_open_at(
+    *, when: dt.datetime, audience: str | None = None, near: Point | None = None
+):
+    """Open facilities with a sharing window open at ``when``.
 
-    ``audience`` limits to windows for "public" or "residents".
+    One query for the facilities (with the latest occupancy report annotated) and one for
+    their open windows. ``audience`` keeps windows for "public" or "residents"; ``near``
+    (EPSG:4326) orders by geodesic distance and annotates ``distance`` (metres).
     """
-    windows = SharingWindow.objects.filter(sharing_window_q(when=when), facility=OuterRef("pk"))
+    windows = SharingWindow.objects.filter(sharing_window_q(when=when))
     if audience:
         windows = windows.filter(audience=audience)
-    return (
+    latest = OccupancyReport.objects.filter(facility=OuterRef("pk")).order_by("-observed_at")
+    qs = (
         Facility.objects.filter(status=FacilityStatus.OPEN)
-        .filter(Exists(windows))
+        .filter(Exists(windows.filter(facility=OuterRef("pk"))))
+        .annotate(
+            latest_free=Subquery(latest.values("free_berths")[:1]),
+            latest_at=Subquery(latest.values("observed_at")[:1]),
+        )
         .select_related("subdistrict")
-        .order_by("code")
+        .prefetch_related(
+            Prefetch(
+                "sharing_windows", queryset=windows.order_by("start_time"), to_attr="open_windows"
+            )
+        )
     )
+    if near is not None:
+        return qs.annotate(distance=Distance("geom", near)).order_by("distance", "code")
+    return qs.order_by("code")

@@ -198,3 +198,24 @@ def parse_item_filters(query, layer, subdistrict_codes) -> ItemFilters:
         subdistrict=subdistrict,
         year=parse_year(query.get("year"), layer),
     )
+
+
+def parse_point(value: str | None, name: str):
+    """``lon,lat`` in WGS84 degrees as a Point (EPSG:4326), or None."""
+    from django.contrib.gis.geos import Point
+
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        lon, lat = (float(p) for p in parts)
+    except ValueError:
+        raise ParamError(name, _("%(name)s must be lon,lat in degrees.") % {"name": name}) from None
+    if any(math.isnan(v) or math.isinf(v) for v in (lon, lat)) or not (
+        -180 <= lon <= 180 and -90 <= lat <= 90
+    ):
+        raise ParamError(
+            name,
+            _("%(name)s is out of range: longitude -180..180, latitude -90..90.") % {"name": name},
+        )
+    return Point(lon, lat, srid=4326)

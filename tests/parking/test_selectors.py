@@ -81,6 +81,8 @@ def test_validity_dates_limit_the_window(windows):
     assert codes(at(5, 22)) == []
 
 
-def test_one_query(windows, django_assert_num_queries):
-    with django_assert_num_queries(1):
-        list(facility_list_open_at(when=at(5, 22)))
+def test_query_count_does_not_grow_with_facilities(windows, django_assert_num_queries):
+    # One query for the facilities (latest occupancy annotated), one for their windows.
+    with django_assert_num_queries(2):
+        facilities = list(facility_list_open_at(when=at(5, 22)))
+        assert [w.berths_shared for f in facilities for w in f.open_windows] == [40]

@@ -6,7 +6,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
+from geo_cm.models import StaffScope, Subdistrict
 from geo_cm.roles import ROLES, roles_sync
 
 DEMO_USERS = {
@@ -14,6 +16,7 @@ DEMO_USERS = {
     "planner": "planner",
     "gis_staff": "gis",
     "field_team": "field",
+    "parking_feed": "gate-feed",
 }
 
 
@@ -45,6 +48,13 @@ class Command(BaseCommand):
                 is_superuser=role.superuser,
             )
             user.groups.add(Group.objects.get(name=role.name))
+            if role.scoped:
+                # The demo field team works in the two central subdistricts.
+                scope = StaffScope.objects.create(user=user)
+                scope.subdistricts.set(Subdistrict.objects.order_by("code")[:2])
+            if not role.staff and role.layer_actions == ():
+                # A machine client: it authenticates with an API token, not a password.
+                password = "token " + Token.objects.create(user=user).key
             created.append((username, password, role))
         if not created:
             self.stdout.write(f"Demo accounts exist already (passwords in {options['file']}).")
