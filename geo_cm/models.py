@@ -102,6 +102,7 @@ class ChangeRecord(models.Model):
         UPDATE = "update", _("updated")
         STATUS = "status", _("status changed")
         DELETE = "delete", _("deleted")
+        NOTE = "note", _("inspection note")
 
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.BigIntegerField()
@@ -117,6 +118,10 @@ class ChangeRecord(models.Model):
     )
     note = models.TextField(_("note"), blank=True)
     source = models.CharField(_("source"), max_length=200, blank=True)
+    # The asset's version after this change: lets a client see what happened since it read.
+    asset_version = models.PositiveIntegerField(_("version"), null=True)
+    # Where the person stood when they made the change (the phone's position), EPSG:4326.
+    reported_from = models.PointField(_("reported from"), srid=4326, null=True, blank=True)
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -168,3 +173,30 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "key"], name="geocm_idempotency_user_key")
         ]
+
+
+def _photo_path(instance, filename):
+    # Content-addressed: the checksum names the file, so a photo is stored once.
+    return f"photos/{instance.sha256[:2]}/{instance.sha256}.{instance.extension}"
+
+
+class ChangePhoto(models.Model):
+    """A photo taken with a change (a fault, a repair). Checked and checksummed on upload."""
+
+    change = models.ForeignKey(
+        ChangeRecord, on_delete=models.CASCADE, related_name="photos", verbose_name=_("change")
+    )
+    image = models.FileField(_("photo"), upload_to=_photo_path)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content_type = models.CharField(_("content type"), max_length=50)
+    extension = models.CharField(max_length=5)
+    size_bytes = models.PositiveIntegerField(_("size (bytes)"))
+    width = models.PositiveIntegerField(_("width (px)"))
+    height = models.PositiveIntegerField(_("height (px)"))
+
+    class Meta:
+        verbose_name = _("change photo")
+        verbose_name_plural = _("change photos")
+
+    def __str__(self):
+        return f"{self.change.object_code} {self.sha256[:12]}"

@@ -125,9 +125,11 @@ def subdistrict_codes() -> set[str]:
 def asset_history(*, asset, limit: int = 50):
     """The asset's ChangeRecords, newest first, with the user joined."""
     ct = ContentType.objects.get_for_model(type(asset))
-    return ChangeRecord.objects.filter(content_type=ct, object_id=asset.pk).select_related("user")[
-        :limit
-    ]
+    return (
+        ChangeRecord.objects.filter(content_type=ct, object_id=asset.pk)
+        .select_related("user")
+        .prefetch_related("photos")[:limit]
+    )
 
 
 def areas_geojson() -> str:

@@ -11,11 +11,12 @@ from decimal import Decimal
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.geos import GEOSGeometry
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import F, ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
-from .models import Asset, ChangeRecord, Subdistrict
+from .models import Asset, ChangePhoto, ChangeRecord, Subdistrict
 from .roles import asset_write_check
 
 
@@ -49,8 +50,8 @@ def _editable_fields(model):
     ]
 
 
-def _record(*, asset, action, changes, by, note, source):
-    ChangeRecord.objects.create(
+def _record(*, asset, action, changes, by, note, source, reported_from=None, photos=()):
+    record = ChangeRecord.objects.create(
         content_type=ContentType.objects.get_for_model(type(asset)),
         object_id=asset.pk,
         object_code=asset.code,
@@ -59,7 +60,22 @@ def _record(*, asset, action, changes, by, note, source):
         user=by if (by is not None and by.is_authenticated) else None,
         note=note or "",
         source=source or "",
+        reported_from=reported_from,
+        asset_version=getattr(asset, "version", None),
     )
+    for photo in photos:  # geo_cm.photos.CheckedPhoto, validated before the transaction
+        item = ChangePhoto(
+            change=record,
+            sha256=photo.sha256,
+            content_type=photo.content_type,
+            extension=photo.extension,
+            size_bytes=len(photo.data),
+            width=photo.width,
+            height=photo.height,
+        )
+        item.image.save("photo", ContentFile(photo.data), save=False)
+        item.save()
+    return record
 
 
 def assets_assign_subdistrict(*, model, pks=None) -> int:
@@ -125,11 +141,15 @@ def asset_update(
     note: str = "",
     source: str = "",
     expected_version: int | None = None,
+    reported_from=None,
+    photos=(),
 ):
     """Change fields of ``asset``. A new status goes through the state machine.
 
     ``expected_version``, when given, must equal the stored version (else VersionConflict).
-    Returns the refreshed asset; a change with no effect records nothing.
+    ``reported_from`` (Point, EPSG:4326) is where the person stood; ``photos`` are
+    CheckedPhotos kept with the change. Returns the refreshed asset. A change with no effect
+    records nothing, unless it carries photos: then it is kept as an inspection note.
     """
     locked = _lock(asset, expected_version)
     model = type(locked)
@@ -145,6 +165,17 @@ def asset_update(
             changes[name] = [_jsonable(old), _jsonable(value)]
             setattr(locked, name, value)
     if not changes:
+        if photos:
+            _record(
+                asset=locked,
+                action=ChangeRecord.Action.NOTE,
+                changes={},
+                by=by,
+                note=note,
+                source=source,
+                reported_from=reported_from,
+                photos=photos,
+            )
         return locked
     locked.full_clean()
     locked.version = F("version") + 1
@@ -155,7 +186,16 @@ def asset_update(
     action = (
         ChangeRecord.Action.STATUS if set(changes) == {"status"} else ChangeRecord.Action.UPDATE
     )
-    _record(asset=locked, action=action, changes=changes, by=by, note=note, source=source)
+    _record(
+        asset=locked,
+        action=action,
+        changes=changes,
+        by=by,
+        note=note,
+        source=source,
+        reported_from=reported_from,
+        photos=photos,
+    )
     return locked
 
 
@@ -167,6 +207,8 @@ def asset_set_status(
     note: str = "",
     source: str = "",
     expected_version: int | None = None,
+    reported_from=None,
+    photos=(),
 ):
     """Move ``asset`` to ``status`` if its state machine allows it (else ValidationError)."""
     type(asset).status_machine.check(asset.status, status)
@@ -177,6 +219,8 @@ def asset_set_status(
         note=note,
         source=source,
         expected_version=expected_version,
+        reported_from=reported_from,
+        photos=photos,
     )
 
 

@@ -169,6 +169,9 @@ GEOCM = {
     "API_DEFAULT_LIMIT": int(os.environ.get("GEOCM_API_DEFAULT_LIMIT", "100")),
     # Occupancy reports older than this are refused by the feed.
     "OCCUPANCY_MAX_AGE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_MAX_AGE_MINUTES", "1440")),
+    # Photos sent with a change: largest file and largest image (decompression bombs).
+    "PHOTO_MAX_BYTES": int(os.environ.get("GEOCM_PHOTO_MAX_BYTES", str(10_000_000))),
+    "PHOTO_MAX_PIXELS": int(os.environ.get("GEOCM_PHOTO_MAX_PIXELS", str(40_000_000))),
     # A free-berth count older than this is shown as "not live" on the public map.
     "OCCUPANCY_LIVE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_LIVE_MINUTES", "15")),
 }

@@ -1,6 +1,8 @@
 import importlib.util
 
 from django.apps import apps
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
@@ -25,6 +27,8 @@ def domain_urls():
 urlpatterns = [
     path("", views.overview_map, name="map"),
     path("ogc/", include("geo_cm.api.urls")),
+    path("", include("geo_cm.field.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("geo_cm.imports.urls")),
     path("", include("geo_cm.plans.urls")),
     path("api/areas", AreasView.as_view(), name="district-boundary"),
@@ -35,3 +39,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *domain_urls(),
 ]
+# Uploaded photos in development; production serves MEDIA_ROOT (or object storage) itself.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

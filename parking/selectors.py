@@ -70,5 +70,7 @@ def facility_list_open_at(
         )
     )
     if near is not None:
-        return qs.annotate(distance=Distance("geom", near)).order_by("distance", "code")
+        return qs.annotate(distance=Distance("geom", near, spheroid=True)).order_by(
+            "distance", "code"
+        )
     return qs.order_by("code")

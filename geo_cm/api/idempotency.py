@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.renderers import JSONRenderer
 
 from ..models import IdempotencyRecord
 
@@ -66,11 +67,11 @@ def idempotent(handler):
             response = handler(self, request, *args, **kwargs)
             record.status_code = response.status_code
             record.content_type = response.get("Content-Type", "")
-            record.body = (
-                response.content.decode()
-                if isinstance(response, HttpResponse) and not hasattr(response, "data")
-                else ""
-            )
+            if getattr(response, "data", None) is not None:  # a DRF Response, not rendered yet
+                record.body = JSONRenderer().render(response.data).decode()
+                record.content_type = "application/json"
+            elif not hasattr(response, "data"):  # a plain HttpResponse (GeoJSON built in SQL)
+                record.body = response.content.decode()
             record.headers = {h: response[h] for h in REPLAYED_HEADERS if h in response}
             record.save()
             return response

@@ -1,0 +1,262 @@
+/* Field app: assets near the phone, status changes with note and photos.
+ *
+ * Every change goes into an outbox in IndexedDB first and is sent from there, so a change
+ * made without signal waits on the phone and leaves when the network is back. Each carries
+ * the version it started from (If-Match) and its own Idempotency-Key: a retry after a lost
+ * answer never makes a second change, and a stale change gets a 412 that is shown to the
+ * user with what changed in between.
+ */
+(function () {
+  "use strict";
+  var C = window.FIELD_CONFIG;
+  var T = window.FIELD_TEXT;
+  var $ = function (id) { return document.getElementById(id); };
+  var state = { position: null, current: null, sending: false };
+  // Read by the browser tests; nothing else depends on it.
+  window.fieldState = { queued: 0, sent: [], conflicts: [], errors: [], listed: 0 };
+
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(C.sw, { scope: "/field/" }).catch(function () {});
+  }
+
+  /* ---- IndexedDB outbox ------------------------------------------------------------ */
+  var dbPromise = new Promise(function (resolve, reject) {
+    var open = indexedDB.open("geocm-field", 1);
+    open.onupgradeneeded = function () {
+      open.result.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+    };
+    open.onsuccess = function () { resolve(open.result); };
+    open.onerror = function () { reject(open.error); };
+  });
+
+  function tx(mode, work) {
+    return dbPromise.then(function (db) {
+      return new Promise(function (resolve, reject) {
+        var t = db.transaction("outbox", mode);
+        var result = work(t.objectStore("outbox"));
+        t.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
+        t.onerror = function () { reject(t.error); };
+      });
+    });
+  }
+  var outboxAdd = function (item) { return tx("readwrite", function (s) { return s.add(item); }); };
+  var outboxAll = function () { return tx("readonly", function (s) { return s.getAll(); }); };
+  var outboxDelete = function (seq) { return tx("readwrite", function (s) { return s.delete(seq); }); };
+
+  function showOutbox() {
+    return outboxAll().then(function (items) {
+      window.fieldState.queued = items.length;
+      $("f-outbox").textContent = items.length ? items.length + " " + T.waiting : "";
+    });
+  }
+
+  function showNetwork() {
+    $("f-net").textContent = navigator.onLine ? T.online : T.offline;
+    $("f-net").className = navigator.onLine ? "net" : "net off";
+  }
+
+  function message(text) { $("f-message").textContent = text; }
+
+  function uuid() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    var b = crypto.getRandomValues(new Uint8Array(16));
+    return Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+  }
+
+  function sha256(blob) {
+    return blob.arrayBuffer().then(function (buf) { return crypto.subtle.digest("SHA-256", buf); })
+      .then(function (hash) {
+        return Array.prototype.map.call(new Uint8Array(hash), function (x) {
+          return (x + 256).toString(16).slice(1);
+        }).join("");
+      });
+  }
+
+  /* ---- sending --------------------------------------------------------------------- */
+  function send(item) {
+    var body = new FormData();
+    body.append("status", item.status);
+    body.append("note", item.note);
+    if (item.lon != null) { body.append("lon", item.lon); body.append("lat", item.lat); }
+    item.photos.forEach(function (p, i) {
+      body.append("photos", p, "photo-" + (i + 1));
+      body.append("photo_sha256", item.sums[i]);
+    });
+    return fetch(C.assetBase + item.layer + "/" + item.pk + "/status", {
+      method: "POST", body: body, credentials: "same-origin",
+      headers: { "If-Match": '"' + item.version + '"', "Idempotency-Key": item.key,
+                 "X-CSRFToken": C.csrf, Accept: "application/json" }
+    });
+  }
+
+  function flush() {
+    if (state.sending) return Promise.resolve();
+    state.sending = true;
+    return outboxAll().then(function (items) {
+      return items.reduce(function (chain, item) {
+        return chain.then(function () {
+          return send(item).then(function (response) {
+            return response.json().catch(function () { return {}; }).then(function (body) {
+              if (response.ok) {
+                window.fieldState.sent.push(item.key);
+                message(T.sent);
+                if (state.current && state.current.layer === item.layer && state.current.id === item.pk) {
+                  render(body);
+                }
+              } else if (response.status === 412) {
+                window.fieldState.conflicts.push(item.key);
+                showConflict(item, body);
+              } else if (response.status === 401 || response.status === 403 && !body.description) {
+                throw new Error("auth");  // keep it queued until the user logs in again
+              } else {
+                window.fieldState.errors.push(body.description || response.status);
+                message(T.failed + " " + (body.description || response.status));
+              }
+              return outboxDelete(item.seq);
+            });
+          });
+        });
+      }, Promise.resolve());
+    }).catch(function () { /* offline or server away: the items stay queued */ })
+      .then(function () { state.sending = false; return showOutbox(); });
+  }
+
+  function showConflict(item, body) {
+    var box = $("f-conflict");
+    var since = (body.changes_since || []).map(function (c) {
+      var what = Object.keys(c.changes || {}).map(function (k) {
+        return k + ": " + c.changes[k][0] + " → " + c.changes[k][1];
+      }).join("; ");
+      return "<li>" + esc(c.at.slice(0, 16).replace("T", " ")) + " · " + esc(c.user) + " · " +
+        esc(what) + (c.note ? " · " + esc(c.note) : "") + "</li>";
+    }).join("");
+    box.innerHTML = "<p>" + esc(body.description || "") + "</p><p>" + T.conflict + "</p><ul>" +
+      since + "</ul><button type='button' id='f-redo'>" + T.redo + "</button>";
+    box.hidden = false;
+    $("f-redo").onclick = function () {
+      openAsset(item.layer, item.pk).then(function () {
+        $("f-note").value = item.note;
+        var radio = document.querySelector("#f-next input[value='" + item.status + "']");
+        if (radio) radio.checked = true;
+      });
+    };
+  }
+
+  /* ---- list and map ---------------------------------------------------------------- */
+  var map = L.map("f-map").setView([32.06, 118.63], 13);
+  var basemap = JSON.parse($("f-basemap").textContent);
+  if (basemap) {
+    L.tileLayer(basemap.url, { attribution: basemap.attribution, maxZoom: basemap.maxZoom,
+      subdomains: basemap.subdomains || "abc" }).addTo(map);
+  }
+  var markers = L.layerGroup().addTo(map);
+  var here = null;
+
+  function esc(v) {
+    return String(v == null ? "" : v).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function listNear(latlng) {
+    state.position = latlng;
+    if (here) map.removeLayer(here);
+    here = L.circleMarker(latlng, { radius: 7, color: "#d32f2f" }).addTo(map);
+    var url = C.nearby + "?near=" + latlng.lng.toFixed(6) + "," + latlng.lat.toFixed(6) + "&radius=1000";
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        markers.clearLayers();
+        $("f-list").innerHTML = data.assets.map(function (a, i) {
+          L.circleMarker([a.lat, a.lon], { radius: 6, color: "#222", weight: 1, fillColor: a.color, fillOpacity: 0.9 })
+            .on("click", function () { openAsset(a.layer, a.id); }).addTo(markers);
+          return "<li><button type='button' data-i='" + i + "'><span class='swatch' style='background:" +
+            esc(a.color) + "'></span>" + esc(a.layer_title) + " " + esc(a.code) + " " + esc(a.name) +
+            " · " + esc(a.status_label) + " · " + Math.round(a.distance_m) + " " + T.away + "</button></li>";
+        }).join("");
+        $("f-hint").textContent = data.assets.length ? "" : T.none;
+        Array.prototype.forEach.call($("f-list").querySelectorAll("button"), function (b) {
+          var a = data.assets[+b.dataset.i];
+          b.onclick = function () { openAsset(a.layer, a.id); };
+        });
+        window.fieldState.listed = data.assets.length;
+      }).catch(function () { message(T.offline); });
+  }
+
+  /* ---- one asset ------------------------------------------------------------------- */
+  function openAsset(layer, pk) {
+    return fetch(C.assetBase + layer + "/" + pk, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (detail) { $("f-conflict").hidden = true; render(detail); });
+  }
+
+  function render(detail) {
+    state.current = detail;
+    $("f-list-view").hidden = true;
+    $("f-asset-view").hidden = false;
+    $("f-title").textContent = detail.layer_title + " " + detail.code;
+    $("f-status").textContent = detail.status_label;
+    $("f-props").innerHTML = Object.keys(detail.properties).map(function (k) {
+      return "<dt>" + esc(k) + "</dt><dd>" + esc(detail.properties[k]) + "</dd>";
+    }).join("");
+    var next = $("f-next");
+    next.querySelectorAll("label, p").forEach(function (n) { n.remove(); });
+    if (!detail.next_statuses.length) {
+      var p = document.createElement("p"); p.textContent = T.noNext; next.appendChild(p);
+    }
+    detail.next_statuses.forEach(function (s) {
+      var label = document.createElement("label");
+      label.innerHTML = "<input type='radio' name='status' value='" + esc(s.value) + "'> " + esc(s.label);
+      next.appendChild(label);
+    });
+    $("f-history").innerHTML = detail.history.map(function (h) {
+      var what = Object.keys(h.changes || {}).map(function (k) {
+        return k + ": " + h.changes[k][0] + " → " + h.changes[k][1];
+      }).join("; ");
+      return "<li>" + esc(h.at.slice(0, 16).replace("T", " ")) + " · " + esc(h.user) + " · " +
+        esc(h.action) + (what ? " · " + esc(what) : "") + (h.note ? " · " + esc(h.note) : "") +
+        h.photos.map(function (u) { return "<img alt='' src='" + esc(u) + "'>"; }).join("") + "</li>";
+    }).join("");
+  }
+
+  $("f-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var chosen = document.querySelector("#f-next input[name=status]:checked");
+    if (!chosen) { message(T.chooseStatus); return; }
+    var files = Array.prototype.slice.call($("f-photos").files);
+    var detail = state.current;
+    Promise.all(files.map(sha256)).then(function (sums) {
+      return outboxAdd({
+        key: uuid(), layer: detail.layer, pk: detail.id, version: detail.version,
+        status: chosen.value, note: $("f-note").value, photos: files, sums: sums,
+        lon: state.position ? state.position.lng : null, lat: state.position ? state.position.lat : null,
+        created: new Date().toISOString()
+      });
+    }).then(function () {
+      $("f-note").value = ""; $("f-photos").value = "";
+      message(T.queued);
+      return showOutbox();
+    }).then(flush);
+  });
+
+  $("f-back").onclick = function () {
+    $("f-asset-view").hidden = true; $("f-list-view").hidden = false; state.current = null;
+    if (state.position) listNear(state.position);
+  };
+  $("f-locate").onclick = function () {
+    if (!navigator.geolocation) { message(T.noGps); return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var latlng = L.latLng(pos.coords.latitude, pos.coords.longitude);
+      map.setView(latlng, 16);
+      listNear(latlng);
+    }, function () { message(T.noGps); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 30000 });
+  };
+  map.on("click", function (e) { listNear(e.latlng); });
+  window.fieldListNear = function (lat, lng) { return listNear(L.latLng(lat, lng)); };
+
+  window.addEventListener("online", function () { showNetwork(); flush(); });
+  window.addEventListener("offline", showNetwork);
+  setInterval(flush, 15000);
+  showNetwork();
+  showOutbox().then(flush);
+})();
