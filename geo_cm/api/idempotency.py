@@ -11,6 +11,7 @@ import hashlib
 
 from django.db import transaction
 from django.http import HttpResponse
+from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
@@ -28,10 +29,25 @@ class IdempotencyKeyReused(APIException):
 
 
 def _digest(request) -> str:
+    """A fingerprint of the request: method, path and body (or its parsed parts).
+
+    A multipart upload's raw body has been consumed by the time we run (the CSRF check
+    reads the form), so there the parsed fields and the files' bytes are hashed instead.
+    """
     h = hashlib.sha256()
-    for part in (request.method, request.path, request.body):
-        h.update(part if isinstance(part, bytes) else part.encode())
-        h.update(b"\0")
+    h.update(f"{request.method}\0{request.path}\0".encode())
+    try:
+        h.update(request.body)
+    except RawPostDataException:
+        for name in sorted(request.data.keys()):
+            for value in request.data.getlist(name):
+                h.update(name.encode() + b"\0")
+                if hasattr(value, "read"):
+                    h.update(value.read())
+                    value.seek(0)
+                else:
+                    h.update(str(value).encode())
+                h.update(b"\0")
     return h.hexdigest()
 
 
