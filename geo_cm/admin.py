@@ -7,13 +7,13 @@ status passes the state machine, the subdistrict is derived and the history is k
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
 from . import selectors, services
 from .basemaps import leaflet_tiles
-from .models import ChangeRecord, District, Subdistrict
+from .models import ChangePhoto, ChangeRecord, District, StaffScope, Subdistrict
 
 
 class AssetAdminForm(forms.ModelForm):
@@ -107,8 +107,26 @@ class SubdistrictAdmin(LeafletGeoAdmin):
     search_fields = ("code", "code_old", "name")
 
 
+class ChangePhotoInline(admin.TabularInline):
+    model = ChangePhoto
+    extra = 0
+    can_delete = False
+    fields = ("preview", "sha256", "content_type", "size_bytes", "width", "height")
+    readonly_fields = fields
+
+    @admin.display(description=_("photo"))
+    def preview(self, obj):
+        return format_html(
+            '<a href="{0}"><img src="{0}" style="max-height:120px"></a>', obj.image.url
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ChangeRecord)
 class ChangeRecordAdmin(admin.ModelAdmin):
+    inlines = [ChangePhotoInline]
     list_display = ("at", "object_code", "content_type", "action", "user", "source", "note")
     list_filter = ("action", "content_type")
     search_fields = ("object_code", "note")
@@ -122,3 +140,10 @@ class ChangeRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(StaffScope)
+class StaffScopeAdmin(admin.ModelAdmin):
+    list_display = ("user",)
+    filter_horizontal = ("subdistricts",)
+    search_fields = ("user__username",)

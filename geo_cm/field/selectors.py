@@ -64,11 +64,13 @@ def asset_detail(*, layer, asset, user) -> dict:
     """An asset for the field app: staff properties, allowed next statuses, history."""
     machine = layer.status_machine
     opts = layer.model._meta
-    props = {
-        name: _plain(getattr(asset, name))
-        for name in layer.fields_for(user)
-        if not opts.get_field(name).is_relation
-    }
+    props = []
+    for name in layer.fields_for(user):
+        field = opts.get_field(name)
+        value = getattr(asset, name)
+        if field.choices:
+            value = dict(field.flatchoices).get(value, value)
+        props.append({"field": name, "label": str(field.verbose_name), "value": _plain(value)})
     history = []
     for record in asset_history(asset=asset, limit=30):
         history.append(

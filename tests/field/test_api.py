@@ -190,3 +190,14 @@ def test_anonymous_is_refused(anon_client, areas):
 )
 def test_bad_nearby_parameters_are_400(field_client, params):
     assert field_client.get("/api/field/nearby", params).status_code == 400
+
+
+def test_the_photo_is_shown_in_the_admin(field_client, client):
+    from django.contrib.auth import get_user_model
+
+    toilet = factories.toilet("GC-ADM", lon=118.62)
+    post_status(field_client, toilet, photos=[jpeg()])
+    record = ChangeRecord.objects.get(object_code="GC-ADM", action="status")
+    client.force_login(get_user_model().objects.create_superuser("root", password="pw"))
+    page = client.get(f"/admin/geo_cm/changerecord/{record.pk}/change/").content.decode()
+    assert record.photos.get().image.url in page

@@ -196,8 +196,8 @@
     $("f-asset-view").hidden = false;
     $("f-title").textContent = detail.layer_title + " " + detail.code;
     $("f-status").textContent = detail.status_label;
-    $("f-props").innerHTML = Object.keys(detail.properties).map(function (k) {
-      return "<dt>" + esc(k) + "</dt><dd>" + esc(detail.properties[k]) + "</dd>";
+    $("f-props").innerHTML = detail.properties.map(function (p) {
+      return "<dt>" + esc(p.label) + "</dt><dd>" + esc(p.value == null ? "—" : p.value) + "</dd>";
     }).join("");
     var next = $("f-next");
     next.querySelectorAll("label, p").forEach(function (n) { n.remove(); });
