@@ -11,6 +11,29 @@ from django.db import models
 from django.utils.translation import get_language
 
 
+@dataclass(frozen=True)
+class CoverageSpec:
+    """How a layer serves its surroundings, with the default rule and where it comes from.
+
+    kind "radius": each counted feature serves everything within ``default_m`` metres
+        (straight-line geodesic, or walking distance over the road network).
+    kind "spacing": features along roads (street lights) must be no more than
+        ``default_m`` metres apart; a longer stretch is a dark spot.
+    counted: a Q (or dict of lookups) selecting the features that serve (e.g. open ones).
+    """
+
+    kind: str
+    default_m: float
+    standard_zh: str
+    standard_en: str
+    counted: object = None
+    # Smaller radius for demand areas of these kinds (busy public places), in metres.
+    area_type_m: dict[str, float] = field(default_factory=dict)
+    # kind "spacing": the layer whose lines must be lit, and which of its rows.
+    along_layer: str | None = None
+    along: object = None
+
+
 # eq=False: a Layer is identified by itself (hashable, usable as a cache key).
 @dataclass(frozen=True, eq=False)
 class Layer:
@@ -28,6 +51,7 @@ class Layer:
         audience that sees the popup: public layers draw them from public_fields).
     date_field: the date that ``year=`` and ``datetime=`` filter on.
     import_aliases: model field -> source column names seen in the wild (``MC``, ``名称``).
+    coverage: the layer's coverage rule (CoverageSpec), if it serves an area.
     """
 
     slug: str
@@ -45,6 +69,7 @@ class Layer:
     popup_fields: tuple[str, ...] = ()
     date_field: str | None = None
     import_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    coverage: CoverageSpec | None = None
     order: int = 100
 
     @property

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "geo_cm.apps.GeoCMConfig",
     "geo_cm.imports",
     "geo_cm.plans",
+    "geo_cm.coverage",
     "parking",
     "toilets",
     "streets",
@@ -169,6 +170,17 @@ GEOCM = {
     "API_DEFAULT_LIMIT": int(os.environ.get("GEOCM_API_DEFAULT_LIMIT", "100")),
     # Occupancy reports older than this are refused by the feed.
     "OCCUPANCY_MAX_AGE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_MAX_AGE_MINUTES", "1440")),
+    # The layer whose lines form the walking network for network coverage.
+    "NETWORK_LAYER": os.environ.get("GEOCM_NETWORK_LAYER", "roads"),
+    # Split road lines where they cross (data without shared intersection vertices); set 0
+    # for networks noded at their junctions already (OSM), where crossings may be bridges.
+    "NETWORK_NODE_CROSSINGS": os.environ.get("GEOCM_NETWORK_NODE_CROSSINGS", "1") == "1",
+    # Longest network edge (m): finer edges snap facilities and homes more exactly.
+    "NETWORK_SEGMENT_M": float(os.environ.get("GEOCM_NETWORK_SEGMENT_M", "50")),
+    # How far (m) a facility or demand point may be from the network to be snapped to it.
+    "NETWORK_SNAP_M": float(os.environ.get("GEOCM_NETWORK_SNAP_M", "300")),
+    # Half-width (m) of the strip along reached streets that counts as served.
+    "NETWORK_STRIP_M": float(os.environ.get("GEOCM_NETWORK_STRIP_M", "50")),
     # Photos sent with a change: largest file and largest image (decompression bombs).
     "PHOTO_MAX_BYTES": int(os.environ.get("GEOCM_PHOTO_MAX_BYTES", str(10_000_000))),
     "PHOTO_MAX_PIXELS": int(os.environ.get("GEOCM_PHOTO_MAX_PIXELS", str(40_000_000))),

@@ -1,6 +1,8 @@
 """Map layers contributed by the greenways app."""
 
-from geo_cm.registry import Layer, register
+from django.db.models import Q
+
+from geo_cm.registry import CoverageSpec, Layer, register
 
 from .models import Segment
 
@@ -45,6 +47,13 @@ register(
         popup_fields=("name", "route", "status", "length_m"),
         date_field="completed_on",
         import_aliases={"code": ("BH", "编号", "LDBH"), "name": ("MC", "名称", "绿道名称")},
+        coverage=CoverageSpec(
+            kind="radius",
+            default_m=500,
+            standard_zh="《绿道规划设计导则》：居民步行 500 m 可达绿道",
+            standard_en="Greenway planning guideline: a greenway within a 500 m walk",
+            counted=Q(status="completed"),
+        ),
         order=60,
     )
 )

@@ -1,6 +1,8 @@
 """Map layers contributed by the parking app."""
 
-from geo_cm.registry import Layer, register
+from django.db.models import Q
+
+from geo_cm.registry import CoverageSpec, Layer, register
 
 from .models import Berth, Facility
 
@@ -61,6 +63,14 @@ register(
             "total_berths": ("BWS", "泊位数", "车位数"),
             "address": ("DZ", "地址"),
         },
+        coverage=CoverageSpec(
+            kind="radius",
+            default_m=300,
+            standard_zh="居民步行至共享停车场的可接受距离（规划实践，300 m）",
+            standard_en="Acceptable walk from home to a shared car park (planning practice, 300 m)",
+            # Only open facilities that share berths serve residents who cannot park.
+            counted=Q(status="open", sharing_windows__isnull=False),
+        ),
         order=10,
     )
 )

@@ -1,6 +1,8 @@
 """Map layers contributed by the streets app."""
 
-from geo_cm.registry import Layer, register
+from django.db.models import Q
+
+from geo_cm.registry import CoverageSpec, Layer, register
 
 from .models import BackAlleyProject, LightingRetrofit, Road, StreetLight
 
@@ -120,6 +122,16 @@ register(
         },
         popup_fields=("code", "lamp_type", "status"),
         date_field="installed_on",
+        coverage=CoverageSpec(
+            kind="spacing",
+            default_m=40,
+            standard_zh="CJJ 45-2015《城市道路照明设计标准》：灯杆间距超过规定即为暗点",
+            standard_en="CJJ 45-2015 urban road lighting standard: a longer gap between lights "
+            "is a dark spot",
+            counted=Q(status="working"),
+            along_layer="roads",
+            along=Q(status="in_service", road_class__in=["main", "secondary", "branch"]),
+        ),
         import_aliases={
             "code": ("BH", "编号", "LDBH", "路灯编号"),
             "power_w": ("GL", "功率", "功率W"),

@@ -1,6 +1,8 @@
 """Map layers contributed by the toilets app."""
 
-from geo_cm.registry import Layer, register
+from django.db.models import Q
+
+from geo_cm.registry import CoverageSpec, Layer, register
 
 from .models import Toilet
 
@@ -65,6 +67,15 @@ register(
             "address": ("DZ", "地址"),
             "managing_unit": ("GLDW", "管理单位"),
         },
+        coverage=CoverageSpec(
+            kind="radius",
+            default_m=500,
+            standard_zh="GB/T 50337-2018《城市环境卫生设施规划标准》公厕服务半径；人流密集区 300 m",
+            standard_en="GB/T 50337-2018 urban sanitation planning standard: toilet service "
+            "radius; 300 m around busy public places",
+            counted=Q(status="open"),
+            area_type_m={"public_place": 300},
+        ),
         order=20,
     )
 )
