@@ -28,6 +28,7 @@ urlpatterns = [
     path("", views.overview_map, name="map"),
     path("ogc/", include("geo_cm.api.urls")),
     path("", include("geo_cm.field.urls")),
+    path("", include("geo_cm.coverage.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("geo_cm.imports.urls")),
     path("", include("geo_cm.plans.urls")),

@@ -423,10 +423,13 @@ def spacing_coverage(*, layer, rule: Rule, subdistrict=None) -> dict:
             UNION ALL  -- roads with no light at all
             SELECT id, part, 0, len FROM stops GROUP BY id, part, len
             HAVING count(m) = 0)
-        SELECT r.code, r.name, r.subdistrict_id, g.b - g.a AS dark_m,
-               ST_AsBinary(ST_LineSubstring(r.g, g.a / ST_Length(r.g), g.b / ST_Length(r.g)))
-        FROM gaps g JOIN r ON r.id = g.id AND r.part = g.part
-        WHERE g.b > g.a ORDER BY dark_m DESC"""
+        SELECT code, name, subdistrict_id,
+               -- geodesic metres, like the road lengths they are compared with
+               ST_Length(ST_Transform(piece, 4326)::geography) AS dark_m, ST_AsBinary(piece)
+        FROM (SELECT r.code, r.name, r.subdistrict_id,
+                     ST_LineSubstring(r.g, g.a / ST_Length(r.g), g.b / ST_Length(r.g)) AS piece
+              FROM gaps g JOIN r ON r.id = g.id AND r.part = g.part WHERE g.b > g.a) d
+        ORDER BY dark_m DESC"""
     half = spacing
     params = [*roads_params, *lights_params, half, half, spacing, half, half, half, half]
     rows = _metric_wkb(sql, params)

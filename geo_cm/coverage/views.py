@@ -1,0 +1,177 @@
+"""Coverage endpoints and the planners' coverage map."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..api.params import reject_unknown
+from ..basemaps import basemap_config
+from ..models import Subdistrict
+from ..registry import registry
+from . import engine
+
+ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="{code, description, errors}")
+PARAMS = [
+    OpenApiParameter("mode", str, enum=list(engine.MODES)),
+    OpenApiParameter("radius", float, description="metres; default: the layer's rule"),
+    OpenApiParameter("subdistrict", str, description="subdistrict code (current or former)"),
+]
+
+
+def _coverage_layer(request, slug):
+    layer = registry.get(slug)
+    if layer is None or layer.coverage is None or not layer.is_staff_reader(request.user):
+        raise NotFound(_("No coverage analysis for '%(id)s'.") % {"id": slug})
+    return layer
+
+
+def _common(query):
+    mode = query.get("mode", "straight")
+    if mode not in engine.MODES:
+        raise ValidationError({"mode": [_("mode must be straight or network.")]})
+    radius = query.get("radius")
+    if radius is not None:
+        try:
+            radius = float(radius)
+        except ValueError:
+            raise ValidationError({"radius": [_("radius must be a number of metres.")]}) from None
+        if not 10 <= radius <= 5000:
+            raise ValidationError({"radius": [_("radius must be between 10 and 5000 m.")]})
+    code = query.get("subdistrict")
+    subdistrict = None
+    if code is not None:
+        subdistrict = (
+            Subdistrict.objects.filter(code=code).first()
+            or Subdistrict.objects.filter(code_old=code).first()
+        )
+        if subdistrict is None:
+            raise ValidationError(
+                {"subdistrict": [_("Unknown subdistrict code '%(code)s'.") % {"code": code}]}
+            )
+    return mode, radius, subdistrict
+
+
+class CoverageView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        tags=["Coverage"],
+        operation_id="getCoverage",
+        summary="Coverage stats and gap polygons (GeoJSON) for a layer",
+        parameters=PARAMS,
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR},
+    )
+    def get(self, request, layer):
+        lay = _coverage_layer(request, layer)
+        reject_unknown(request.query_params, {"mode", "radius", "subdistrict", "refresh"})
+        mode, radius, subdistrict = _common(request.query_params)
+        try:
+            result = engine.coverage_get(
+                layer_slug=lay.slug,
+                mode=mode,
+                distance_m=radius,
+                subdistrict=subdistrict,
+                refresh=request.query_params.get("refresh") == "1",
+            )
+        except engine.CoverageError as exc:
+            raise ValidationError({"layer": [str(exc)]}) from exc
+        return Response(
+            {
+                "layer": lay.slug,
+                "mode": result.mode,
+                "distance_m": result.distance_m,
+                "subdistrict": subdistrict.code if subdistrict else None,
+                "data_version": result.data_version,
+                "computed_at": result.computed_at,
+                "seconds": round(result.seconds, 3),
+                "stats": result.stats,
+                "features": _raw(result.geojson),
+            }
+        )
+
+
+def _raw(text):
+    return json.loads(text)
+
+
+class ProposalView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        tags=["Coverage"],
+        operation_id="proposeSites",
+        summary="K new sites that would cover the most uncovered people",
+        parameters=[
+            *PARAMS,
+            OpenApiParameter("k", int),
+            OpenApiParameter("candidates", str, description="a layer of candidate sites"),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR},
+    )
+    def get(self, request, layer):
+        lay = _coverage_layer(request, layer)
+        query = request.query_params
+        reject_unknown(query, {"mode", "radius", "subdistrict", "k", "candidates"})
+        mode, radius, subdistrict = _common(query)
+        try:
+            k = int(query.get("k", "10"))
+        except ValueError:
+            raise ValidationError({"k": [_("k must be a whole number.")]}) from None
+        if not 1 <= k <= 100:
+            raise ValidationError({"k": [_("k must be between 1 and 100.")]})
+        candidates = query.get("candidates")
+        if candidates is not None and registry.get(candidates) is None:
+            raise ValidationError(
+                {"candidates": [_("Unknown layer '%(id)s'.") % {"id": candidates}]}
+            )
+        try:
+            return Response(
+                engine.sites_propose(
+                    layer_slug=lay.slug,
+                    k=k,
+                    mode=mode,
+                    distance_m=radius,
+                    candidates_layer=candidates,
+                    subdistrict=subdistrict,
+                )
+            )
+        except engine.CoverageError as exc:
+            raise ValidationError({"layer": [str(exc)]}) from exc
+
+
+@login_required(login_url="/accounts/login/")
+def coverage_map(request):
+    layers = [
+        {
+            "slug": lay.slug,
+            "title": lay.title,
+            "kind": lay.coverage.kind,
+            "default_m": lay.coverage.default_m,
+            "items": reverse("ogc-items", kwargs={"collection_id": lay.slug}),
+            "colors": lay.status_colors,
+        }
+        for lay in engine.coverage_layers()
+        if lay.is_staff_reader(request.user)
+    ]
+    return render(
+        request,
+        "geo_cm/coverage.html",
+        {
+            "config": {
+                "layers": layers,
+                "basemap": basemap_config(),
+                "api": "/api/coverage/",
+                "areas": reverse("district-boundary"),
+                "subdistricts": list(Subdistrict.objects.values("code", "name")),
+            }
+        },
+    )
