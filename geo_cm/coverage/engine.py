@@ -179,11 +179,36 @@ def _sample_points(geoms, step_m=100.0):
     return points
 
 
+@dataclass
+class Served:
+    """A service area (EPSG:32650): the union, and the pieces it was made of.
+
+    The pieces (one buffer per facility, or per reached street piece) let measuring work
+    locally: a demand cell on the edge is intersected with the few pieces near it rather
+    than with the whole district-wide union.
+    """
+
+    union: shapely.Geometry
+    pieces: np.ndarray
+
+    @classmethod
+    def of(cls, pieces):
+        pieces = np.asarray(pieces)
+        if len(pieces) == 0:
+            return cls(shapely.Polygon(), pieces)
+        return cls(shapely.union_all(pieces), pieces)
+
+    @property
+    def is_empty(self):
+        return self.union.is_empty
+
+
 def service_areas_straight(facilities, distances):
-    """distance -> union of the facilities' buffers (EPSG:32650)."""
-    if len(facilities) == 0:
-        return {d: shapely.Polygon() for d in distances}
-    return {d: shapely.union_all(shapely.buffer(facilities, d, quad_segs=8)) for d in distances}
+    """distance -> Served: the facilities' buffers (EPSG:32650)."""
+    return {
+        d: Served.of(shapely.buffer(facilities, d, quad_segs=8) if len(facilities) else [])
+        for d in distances
+    }
 
 
 def service_areas_network(facilities, distances, timings):
@@ -215,11 +240,7 @@ def service_areas_network(facilities, distances, timings):
     for d in distances:
         within = {n: c for n, c in costs.items() if c <= d}
         pieces = shapely.from_wkb(network.reached_pieces(within, d))
-        result[d] = (
-            shapely.union_all(shapely.buffer(pieces, strip, quad_segs=4))
-            if len(pieces)
-            else shapely.Polygon()
-        )
+        result[d] = Served.of(shapely.buffer(pieces, strip, quad_segs=4) if len(pieces) else [])
     timings["service_area_polygons"] = time.perf_counter() - started
     return result, build
 
@@ -227,20 +248,33 @@ def service_areas_network(facilities, distances, timings):
 # ---- measuring ------------------------------------------------------------------------------
 
 
-def _covered_fraction(cells, kinds, covered_by_distance, rule):
-    """Share of each demand cell's area inside the service area for its kind's distance."""
+def _covered_fraction(cells, kinds, served_by_distance, rule):
+    """Share of each demand cell's area inside the service area for its kind's distance.
+
+    Cells wholly inside or outside are decided by prepared predicates on the union; only
+    cells on an edge are intersected, each with the union of the few pieces near it.
+    """
     fractions = np.zeros(len(cells))
     if len(cells) == 0:
         return fractions
-    areas = shapely.area(cells)
-    for distance, covered in covered_by_distance.items():
+    for distance, served in served_by_distance.items():
         mask = np.array([rule.distance_for(k) == distance for k in kinds])
-        if mask.any() and not covered.is_empty:
-            shapely.prepare(covered)
-            inter = shapely.area(shapely.intersection(cells[mask], covered))
-            fractions[mask] = np.divide(
-                inter, areas[mask], out=np.zeros(mask.sum()), where=areas[mask] > 0
-            )
+        if not mask.any() or served.is_empty:
+            continue
+        idx = np.flatnonzero(mask)
+        union = served.union
+        shapely.prepare(union)
+        inside = shapely.contains(union, cells[idx])
+        touching = shapely.intersects(union, cells[idx]) & ~inside
+        fractions[idx[inside]] = 1.0
+        edge = idx[touching]
+        if len(edge):
+            tree = shapely.STRtree(served.pieces)
+            cell_i, piece_i = tree.query(cells[edge], predicate="intersects")
+            for k in np.unique(cell_i):
+                cell = cells[edge[k]]
+                local = shapely.union_all(served.pieces[piece_i[cell_i == k]])
+                fractions[edge[k]] = shapely.intersection(cell, local).area / cell.area
     return np.clip(fractions, 0, 1)
 
 
@@ -274,7 +308,7 @@ def radius_coverage(*, layer, rule: Rule, mode: str, subdistrict=None) -> dict:
         by_distance = service_areas_straight(facilities, rule.distances)
         timings["buffers"] = time.perf_counter() - started
     started = time.perf_counter()
-    main = by_distance[rule.default_m]
+    main = by_distance[rule.default_m].union
     fractions = _covered_fraction(demand.cells, demand.kinds, by_distance, rule)
     covered_people = demand.people * fractions
 
@@ -338,20 +372,37 @@ def radius_coverage(*, layer, rule: Rule, mode: str, subdistrict=None) -> dict:
 
 
 def _gaps(demand, covered, fractions):
-    """Uncovered parts of the area, ranked by people (assumed evenly spread in each cell)."""
+    """Uncovered parts of each subdistrict, ranked by people, then by size.
+
+    The uncovered people of a demand cell are counted in the gap that holds the cell's
+    centre (or, when its centre is covered, in a gap it touches).
+    """
     gap = demand.area.difference(covered) if not covered.is_empty else demand.area
-    parts = [p for p in shapely.get_parts(gap) if p.area >= MIN_GAP_M2]
+    parts, where = [], []
+    for code, _, sub in demand.subdistricts:
+        for piece in shapely.get_parts(shapely.intersection(gap, sub)):
+            if piece.area >= MIN_GAP_M2 and "Polygon" in piece.geom_type:
+                parts.append(piece)
+                where.append(code)
     if not parts:
         return []
     parts = np.array(parts)
     people = np.zeros(len(parts))
-    if len(demand.cells):
-        tree = shapely.STRtree(demand.cells)
-        gi, ci = tree.query(parts, predicate="intersects")
-        shares = shapely.area(shapely.intersection(parts[gi], demand.cells[ci])) / shapely.area(
-            demand.cells[ci]
-        )
-        np.add.at(people, gi, demand.people[ci] * shares)
+    uncovered = demand.people * (1 - fractions) if len(demand.cells) else np.array([])
+    todo = np.flatnonzero(uncovered > 0) if len(uncovered) else np.array([], dtype=int)
+    if len(todo):
+        tree = shapely.STRtree(parts)
+        centres = shapely.centroid(demand.cells[todo])
+        ci, pi = tree.query(centres, predicate="within")
+        owner = np.full(len(todo), -1)
+        owner[ci] = pi
+        rest = np.flatnonzero(owner < 0)
+        if len(rest):
+            ri, rp = tree.query(demand.cells[todo[rest]], predicate="intersects")
+            first = np.unique(ri, return_index=True)[1]
+            owner[rest[ri[first]]] = rp[first]
+        known = owner >= 0
+        np.add.at(people, owner[known], uncovered[todo[known]])
     order = np.lexsort((-shapely.area(parts), -people))[:MAX_GAPS]
     return [
         _feature(
@@ -359,6 +410,7 @@ def _gaps(demand, covered, fractions):
             {
                 "kind": "gap",
                 "rank": rank + 1,
+                "subdistrict": where[i],
                 "area_m2": round(float(parts[i].area)),
                 "people": round(float(people[i])),
             },
