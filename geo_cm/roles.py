@@ -40,7 +40,18 @@ ROLES = (
         scoped=True,
         writable_fields=("status",),
     ),
-    Role("planner", "规划人员", staff=True, layer_actions=("view",)),
+    Role(
+        "planner",
+        "规划人员",
+        staff=True,
+        layer_actions=("view",),
+        # Planners own the coverage rules (distances and the standards they come from).
+        extra_perms=(
+            "coverage.add_coveragerule",
+            "coverage.change_coveragerule",
+            "coverage.delete_coveragerule",
+        ),
+    ),
     Role(
         "gis_staff",
         "GIS 数据人员",
