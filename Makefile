@@ -34,8 +34,14 @@ run:
 	@echo "    OGC API - Features  http://$(RUNSERVER_ADDR)/ogc/"
 	@echo "    API docs (Swagger)  http://$(RUNSERVER_ADDR)/api/docs/"
 	@echo "    admin               http://$(RUNSERVER_ADDR)/admin/"
-	@echo "    (Ctrl-C stops the web server; 'make stop' stops the database)"
-	@exec $(VENV)/python manage.py runserver $(RUNSERVER_ADDR)
+	@echo "    shared parking      http://$(RUNSERVER_ADDR)/parking/"
+	@echo "    field app           http://$(RUNSERVER_ADDR)/field/"
+	@echo "    coverage (planners) http://$(RUNSERVER_ADDR)/coverage/"
+	@echo "    (Ctrl-C stops the web server and the job worker; 'make stop' stops the database)"
+	@# The job worker runs beside the web server and stops with it.
+	@$(VENV)/python manage.py run_jobs > var/jobs.log 2>&1 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(VENV)/python manage.py runserver $(RUNSERVER_ADDR)
 
 # pytest's exit code 5 (no tests collected) fails the target like any other failure.
 test:

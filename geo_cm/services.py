@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F, ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
+from .coverage.tasks import coverage_refresh_enqueue
 from .models import Asset, ChangePhoto, ChangeRecord, Subdistrict
 from .roles import asset_write_check
 
@@ -63,6 +64,8 @@ def _record(*, asset, action, changes, by, note, source, reported_from=None, pho
         reported_from=reported_from,
         asset_version=getattr(asset, "version", None),
     )
+    # Coverage results that depend on this asset are refreshed in the background.
+    coverage_refresh_enqueue(model=type(asset))
     for photo in photos:  # geo_cm.photos.CheckedPhoto, validated before the transaction
         item = ChangePhoto(
             change=record,

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "geo_cm.imports",
     "geo_cm.plans",
     "geo_cm.coverage",
+    "geo_cm.jobs",
     "parking",
     "toilets",
     "streets",
@@ -181,6 +182,8 @@ GEOCM = {
     "NETWORK_SNAP_M": float(os.environ.get("GEOCM_NETWORK_SNAP_M", "300")),
     # Half-width (m) of the strip along reached streets that counts as served.
     "NETWORK_STRIP_M": float(os.environ.get("GEOCM_NETWORK_STRIP_M", "50")),
+    # A job running longer than this has lost its worker and is run again.
+    "JOB_TIMEOUT_MINUTES": int(os.environ.get("GEOCM_JOB_TIMEOUT_MINUTES", "60")),
     # Photos sent with a change: largest file and largest image (decompression bombs).
     "PHOTO_MAX_BYTES": int(os.environ.get("GEOCM_PHOTO_MAX_BYTES", str(10_000_000))),
     "PHOTO_MAX_PIXELS": int(os.environ.get("GEOCM_PHOTO_MAX_PIXELS", str(40_000_000))),

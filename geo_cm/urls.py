@@ -29,6 +29,7 @@ urlpatterns = [
     path("ogc/", include("geo_cm.api.urls")),
     path("", include("geo_cm.field.urls")),
     path("", include("geo_cm.coverage.urls")),
+    path("", include("geo_cm.jobs.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("geo_cm.imports.urls")),
     path("", include("geo_cm.plans.urls")),

@@ -25,7 +25,7 @@ def test_compose_file_is_accepted_by_docker_compose():
     )
     assert result.returncode == 0, result.stderr
     config = yaml.safe_load(result.stdout)
-    assert {"db", "web", "migrate"} <= set(config["services"])
+    assert {"db", "web", "migrate", "worker"} <= set(config["services"])
     web_env = config["services"]["web"]["environment"]
     assert web_env["GEOCM_DEBUG"] == "0"
     assert web_env["DATABASE_URL"].startswith("postgres://")

@@ -1,0 +1,121 @@
+"""Enqueue, claim and run jobs. Job functions register with ``@task("name")``."""
+
+import datetime as dt
+import json
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from .models import Job
+
+logger = logging.getLogger(__name__)
+CHANNEL = "geocm_jobs"
+TASKS: dict[str, Callable] = {}
+
+
+def task(name: str):
+    """Register ``fn(job, **args)`` as the function that runs jobs called ``name``."""
+
+    def decorate(fn):
+        if name in TASKS and TASKS[name] is not fn:
+            raise ValueError(f"Task '{name}' is registered twice.")
+        TASKS[name] = fn
+        return fn
+
+    return decorate
+
+
+def job_enqueue(*, name: str, args: dict | None = None, by=None) -> Job | None:
+    """Queue a job (after the surrounding transaction commits). Returns the queued job, or
+    None when the same job is queued already (it will see the newest data anyway)."""
+    if name not in TASKS:
+        raise KeyError(f"No task '{name}'.")
+    args = json.loads(json.dumps(args or {}))
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(
+                name=name, args=args, requested_by=by if getattr(by, "pk", None) else None
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: _notify())
+    return job
+
+
+def _notify():
+    with connection.cursor() as cursor:
+        cursor.execute(f"NOTIFY {CHANNEL}")
+
+
+def job_report(job: Job, *, progress: float, message: str = "") -> None:
+    """Record progress (0..1) where pages and the CLI can read it, outside the job's work."""
+    Job.objects.filter(pk=job.pk).update(
+        progress=max(0.0, min(1.0, progress)), message=message[:2000]
+    )
+
+
+def _claim(worker: str) -> Job | None:
+    # A job "running" for longer than the timeout lost its worker (killed, machine gone).
+    stale = timezone.now() - dt.timedelta(minutes=settings.GEOCM["JOB_TIMEOUT_MINUTES"])
+    with transaction.atomic():
+        job = (
+            Job.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, started_at__lt=stale)
+            )
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if job is None:
+            return None
+        job.status, job.worker, job.started_at = Job.Status.RUNNING, worker, timezone.now()
+        job.attempts += 1
+        job.save(update_fields=["status", "worker", "started_at", "attempts"])
+        return job
+
+
+def job_run_next(*, worker: str | None = None) -> Job | None:
+    """Claim the oldest queued job and run it; returns it (finished) or None when idle."""
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    job = _claim(worker)
+    if job is None:
+        return None
+    fn = TASKS.get(job.name)
+    try:
+        if fn is None:
+            raise LookupError(f"No task '{job.name}' in this worker.")
+        result = fn(job, **job.args)
+    except Exception as exc:  # noqa: BLE001 - a failing job must not stop the worker
+        logger.exception("job %s failed", job.pk)
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.FAILED,
+            finished_at=timezone.now(),
+            message=f"{exc}"[:2000],
+            result={"traceback": traceback.format_exc()[-4000:]},
+        )
+    else:
+        Job.objects.filter(pk=job.pk).update(
+            status=Job.Status.DONE,
+            finished_at=timezone.now(),
+            progress=1.0,
+            result=json.loads(json.dumps(result, default=str)),
+        )
+    job.refresh_from_db()
+    return job
+
+
+def jobs_drain(*, worker: str | None = None, limit: int | None = None) -> int:
+    """Run queued jobs until none is left (or ``limit``); returns how many ran."""
+    done = 0
+    while limit is None or done < limit:
+        if job_run_next(worker=worker) is None:
+            break
+        done += 1
+    return done
