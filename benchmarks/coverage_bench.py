@@ -28,25 +28,8 @@ SIZE_M, STEP_M, CELL_M = 28_800, 180, 250
 ORIGIN = (118.45, 31.92)  # south-west corner, WGS84
 
 
-def scratch_database_url():
-    base = os.environ.get("DATABASE_URL") or (ROOT / "var/pg/database_url").read_text().strip()
-    cfg = dj_database_url.parse(base)
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=cfg["USER"],
-        password=cfg["PASSWORD"],
-        host=cfg["HOST"],
-        port=cfg["PORT"],
-    )
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        cur.execute(f"CREATE DATABASE {BENCH_DB}")
-    admin.close()
-    return base.rsplit("/", 1)[0] + "/" + BENCH_DB
-
-
-def drop_database(url):
+def _admin_sql(url, *statements):
+    """Run statements on the cluster's maintenance database, outside any transaction."""
     cfg = dj_database_url.parse(url)
     admin = psycopg2.connect(
         dbname="postgres",
@@ -56,9 +39,22 @@ def drop_database(url):
         port=cfg["PORT"],
     )
     admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin.close()
+    try:
+        with admin.cursor() as cur:
+            for statement in statements:
+                cur.execute(statement)
+    finally:
+        admin.close()
+
+
+def scratch_database_url():
+    base = os.environ.get("DATABASE_URL") or (ROOT / "var/pg/database_url").read_text().strip()
+    _admin_sql(base, f"DROP DATABASE IF EXISTS {BENCH_DB}", f"CREATE DATABASE {BENCH_DB}")
+    return base.rsplit("/", 1)[0] + "/" + BENCH_DB
+
+
+def drop_database(url):
+    _admin_sql(url, f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
 
 def median_time(fn, runs=3):
