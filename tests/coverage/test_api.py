@@ -51,3 +51,15 @@ def test_bad_input_is_400_naming_the_parameter(planner_client, areas, url, param
 def test_layers_without_coverage_and_anonymous_users(planner_client, anon_client, areas):
     assert planner_client.get("/api/coverage/roads").status_code == 404
     assert anon_client.get("/api/coverage/toilets").status_code in (401, 403)
+
+
+def test_planners_edit_coverage_rules_in_the_admin(client, planner_user, field_user, areas):
+    from geo_cm.coverage.models import CoverageRule
+
+    client.force_login(planner_user)
+    response = client.post("/admin/coverage/coveragerule/add/", {
+        "layer": "toilets", "area_kind": "", "distance_m": "400", "standard": "区城管局 2024"})
+    assert response.status_code == 302, response.content[:500]
+    assert CoverageRule.objects.get().distance_m == 400
+    client.force_login(field_user)
+    assert client.get("/admin/coverage/coveragerule/add/").status_code in (302, 403)
