@@ -6,10 +6,12 @@ pgRouting reads geometry and cost from the same rows; it is rebuilt from the roa
 """
 
 from django.contrib.gis.db import models
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from geo_cm.models import Asset, Subdistrict
+from geo_cm.registry import registry
 from geo_cm.state import StateMachine
 
 METRIC_SRID = 32650  # WGS84 / UTM zone 50N: Pukou lies 1.3-1.8 degrees east of its meridian
@@ -79,6 +81,14 @@ class CoverageRule(models.Model):
 
     def __str__(self):
         return f"{self.layer} {self.area_kind or '*'} {self.distance_m:g} m"
+
+    def clean(self):
+        layer = registry.get(self.layer)
+        if layer is None or layer.coverage is None:
+            names = ", ".join(lay.slug for lay in registry.all() if lay.coverage is not None)
+            raise ValidationError(
+                {"layer": _("Choose a layer with a coverage rule: %(names)s.") % {"names": names}}
+            )
 
 
 class NetworkVertex(models.Model):

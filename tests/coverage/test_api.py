@@ -57,9 +57,23 @@ def test_planners_edit_coverage_rules_in_the_admin(client, planner_user, field_u
     from geo_cm.coverage.models import CoverageRule
 
     client.force_login(planner_user)
-    response = client.post("/admin/coverage/coveragerule/add/", {
-        "layer": "toilets", "area_kind": "", "distance_m": "400", "standard": "区城管局 2024"})
+    response = client.post(
+        "/admin/coverage/coveragerule/add/",
+        {"layer": "toilets", "area_kind": "", "distance_m": "400", "standard": "区城管局 2024"},
+    )
     assert response.status_code == 302, response.content[:500]
     assert CoverageRule.objects.get().distance_m == 400
     client.force_login(field_user)
     assert client.get("/admin/coverage/coveragerule/add/").status_code in (302, 403)
+
+
+def test_a_rule_for_a_layer_without_coverage_is_refused(client, planner_user, areas):
+    from geo_cm.coverage.models import CoverageRule
+
+    client.force_login(planner_user)
+    response = client.post(
+        "/admin/coverage/coveragerule/add/",
+        {"layer": "roads", "area_kind": "", "distance_m": "400", "standard": "x"},
+    )
+    assert response.status_code == 200 and "toilets" in response.content.decode()
+    assert not CoverageRule.objects.exists()
