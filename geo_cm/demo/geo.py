@@ -61,11 +61,16 @@ def outline_metric() -> MultiPolygon:
 
 
 @cache
+def core_metric(margin_m: float):
+    """The outline shrunk by ``margin_m`` metres (EPSG:32650), prepared for fast tests."""
+    core = outline_metric().buffer(-margin_m)
+    shapely.prepare(core)
+    return core
+
+
 def inner_metric():
-    """The outline shrunk by ``INNER_MARGIN_M`` metres (EPSG:32650), prepared for speed."""
-    inner = outline_metric().buffer(-INNER_MARGIN_M)
-    shapely.prepare(inner)
-    return inner
+    """The outline shrunk by ``INNER_MARGIN_M`` metres (EPSG:32650): where assets may go."""
+    return core_metric(INNER_MARGIN_M)
 
 
 def point_inside(lon: float, lat: float, *, margin_m: float = 300.0) -> Point:
@@ -74,7 +79,7 @@ def point_inside(lon: float, lat: float, *, margin_m: float = 300.0) -> Point:
     Returns the point itself when it already is; otherwise moves it the least distance.
     """
     point = to_metric(Point(lon, lat))
-    core = outline_metric().buffer(-margin_m)
+    core = core_metric(margin_m)
     if core.contains(point):
         return point
     return nearest_points(core, point)[0]

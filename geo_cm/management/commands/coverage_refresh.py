@@ -14,7 +14,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         for layer in engine.coverage_layers():
-            for mode in options["mode"] or engine.MODES:
+            # A spacing rule is measured along each road: it has no network mode.
+            modes = engine.MODES if layer.coverage.kind == "radius" else ("straight",)
+            for mode in options["mode"] or modes:
                 result = engine.coverage_get(layer_slug=layer.slug, mode=mode)
                 stats = result.stats
                 share = stats.get("district", {}).get("population_share", stats.get("dark_share"))

@@ -1,0 +1,69 @@
+"""``manage.py load_demo``: the Pukou demo dataset (real outline, synthetic assets)."""
+
+import time
+
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from geo_cm.demo import delete_demo_assets, load_areas, load_assets
+from geo_cm.models import District
+
+# (model label, label in the summary line), in the order the summary reads.
+SUMMARY = (
+    ("streets.Road", "roads"),
+    ("streets.StreetLight", "street lights"),
+    ("streets.LightingRetrofit", "lighting retrofits"),
+    ("streets.BackAlleyProject", "back-alley projects"),
+    ("parking.Facility", "parking facilities"),
+    ("parking.Berth", "berths"),
+    ("parking.SharingWindow", "sharing windows"),
+    ("parking.OccupancyReport", "occupancy reports"),
+    ("toilets.Toilet", "toilets"),
+    ("greenways.Route", "greenway routes"),
+    ("greenways.Segment", "greenway segments"),
+    ("coverage.PopulationArea", "population areas"),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the Pukou demo data: the real district outline, 9 synthetic subdistricts and "
+        "seeded synthetic assets (source 'demo (synthetic)'). The same seed gives the same data."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when a district already exists (used by `make run`).",
+        )
+        parser.add_argument("--seed", type=int, default=2023, help="Random seed (default 2023).")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Delete the existing demo assets (source 'demo (synthetic)') first.",
+        )
+
+    def handle(self, *args, if_empty, seed, force, **options):
+        if if_empty and District.objects.exists():
+            self.stdout.write("A district already exists: demo data not loaded (--if-empty).")
+            return
+        started = time.perf_counter()
+        try:
+            with transaction.atomic():
+                removed = delete_demo_assets() if force else 0
+                _, subdistricts = load_areas()
+                demo = load_assets(seed=seed)
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
+        seconds = time.perf_counter() - started
+        if removed:
+            self.stdout.write(f"Deleted {removed:,} earlier demo assets.")
+        counts = ", ".join(f"{demo.count(label):,} {name}" for label, name in SUMMARY)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Loaded Pukou demo data (synthetic, seed {seed}): "
+                f"{len(subdistricts)} subdistricts, {counts} in {seconds:.1f} s."
+            )
+        )
