@@ -6,6 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from geo_cm.coverage.tasks import coverage_refresh_enqueue
 from geo_cm.demo import delete_demo_assets, load_areas, load_assets
 from geo_cm.models import District
 
@@ -55,6 +56,9 @@ class Command(BaseCommand):
                 removed = delete_demo_assets() if force else 0
                 _, subdistricts = load_areas()
                 demo = load_assets(seed=seed)
+                # The coverage results are computed in the background by the job worker.
+                for asset_model, _ in demo.assets():
+                    coverage_refresh_enqueue(model=asset_model)
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
         seconds = time.perf_counter() - started
