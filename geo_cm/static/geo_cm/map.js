@@ -102,8 +102,11 @@
     var colour = colourOf(layer);
     var group = L.geoJSON(null, {
       pointToLayer: function (feature, latlng) {
+        // Thousands of street lights: smaller dots keep the district readable.
+        var dense = group.getLayers().length > 500;
         return L.circleMarker(latlng, {
-          radius: 5, color: "#222", weight: 1, fillColor: colour(feature), fillOpacity: 0.9
+          radius: dense ? 3 : 5, color: "#222", weight: dense ? 0.5 : 1,
+          fillColor: colour(feature), fillOpacity: 0.9
         });
       },
       style: function (feature) { return { color: colour(feature), weight: 4, opacity: 0.85 }; },
