@@ -100,10 +100,9 @@
 
   config.layers.forEach(function (layer) {
     var colour = colourOf(layer);
+    var dense = false;  // thousands of street lights: smaller dots keep the district readable
     var group = L.geoJSON(null, {
       pointToLayer: function (feature, latlng) {
-        // Thousands of street lights: smaller dots keep the district readable.
-        var dense = group.getLayers().length > 500;
         return L.circleMarker(latlng, {
           radius: dense ? 3 : 5, color: "#222", weight: dense ? 0.5 : 1,
           fillColor: colour(feature), fillOpacity: 0.9
@@ -115,6 +114,7 @@
     window.geocmGroups[layer.slug] = group;
     var count = addLegendEntry(layer, group);
     loadAll(layer.items + "?limit=10000", []).then(function (features) {
+      dense = features.length > 500;
       group.addData({ type: "FeatureCollection", features: features });
       count.textContent = " (" + features.length + ")";
       window.geocmLayers[layer.slug] = features.length;
