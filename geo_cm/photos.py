@@ -40,7 +40,7 @@ def photo_check(*, data: bytes, declared_sha256: str | None, index: int) -> Chec
         raise ValidationError({"photos": f"{label}: {message}"})
 
     if len(data) > limits["PHOTO_MAX_BYTES"]:
-        fail(_("larger than %(mb)s MB.") % {"mb": limits["PHOTO_MAX_BYTES"] // 1_000_000})
+        fail(_("larger than %(mb)s MB.") % {"mb": f"{limits['PHOTO_MAX_BYTES'] / 1e6:g}"})
     if not data:
         fail(_("the file is empty."))
     digest = hashlib.sha256(data).hexdigest()
@@ -59,7 +59,7 @@ def photo_check(*, data: bytes, declared_sha256: str | None, index: int) -> Chec
                 if width * height > limits["PHOTO_MAX_PIXELS"]:
                     fail(
                         _("more than %(mp)s megapixels.")
-                        % {"mp": limits["PHOTO_MAX_PIXELS"] // 1_000_000}
+                        % {"mp": f"{limits['PHOTO_MAX_PIXELS'] / 1e6:g}"}
                     )
                 image.verify()
     except (

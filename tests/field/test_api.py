@@ -102,12 +102,14 @@ def test_damaged_upload_is_refused_and_nothing_changes(field_client):
     ],
 )
 def test_bad_photos_are_400(field_client, payload, words):
+    field_client.cookies["django_language"] = "en"  # the assertions read English text
     toilet = factories.toilet("GC-BP", lon=118.62)
     response = post_status(field_client, toilet, photos=[payload])
     assert response.status_code == 400 and words in response.json()["description"]
 
 
 def test_too_many_pixels_is_400(field_client, settings):
+    field_client.cookies["django_language"] = "en"  # the assertions read English text
     settings.GEOCM = {**settings.GEOCM, "PHOTO_MAX_PIXELS": 1000}
     toilet = factories.toilet("GC-PX", lon=118.62)
     response = post_status(field_client, toilet, photos=[jpeg(size=(50, 50))])
@@ -115,6 +117,7 @@ def test_too_many_pixels_is_400(field_client, settings):
 
 
 def test_gif_is_not_accepted(field_client):
+    field_client.cookies["django_language"] = "en"  # the assertions read English text
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4)).save(buffer, "GIF")
     toilet = factories.toilet("GC-GIF", lon=118.62)

@@ -252,6 +252,7 @@ def test_if_match_with_a_stale_version_is_412(gis_client, areas):
     ],
 )
 def test_bad_geometry_is_400(gis_client, areas, geometry, words):
+    gis_client.cookies["django_language"] = "en"  # the assertions read English text
     response = gis_client.post(
         "/ogc/collections/toilets/items",
         feature({"code": "GC-BAD", "name": "x", "category": "city"}, geometry),
@@ -358,3 +359,16 @@ def test_areas_endpoint(anon_client, areas):
     body = anon_client.get("/api/areas").json()
     levels = [f["properties"]["level"] for f in body["features"]]
     assert levels.count("district") == 1 and levels.count("subdistrict") == 2
+
+
+def test_errors_speak_chinese_by_default(gis_client, areas):
+    response = gis_client.post(
+        "/ogc/collections/toilets/items",
+        feature(
+            {"code": "GC-ZH", "name": "x", "category": "city"},
+            {"type": "Point", "coordinates": [118.62, 32.05, 5.0]},
+        ),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "三维" in response.json()["description"]
