@@ -6,6 +6,22 @@ from geo_cm.registry import CoverageSpec, Layer, register
 
 from .models import Berth, Facility
 
+# What anyone may see; staff see these and the internal fields below.
+FACILITY_PUBLIC = (
+    "code",
+    "name",
+    "address",
+    "kind",
+    "ownership",
+    "total_berths",
+    "ev_berths",
+    "accessible_berths",
+    "fee_summary",
+    "public_phone",
+    "status",
+    "subdistrict",
+)
+
 register(
     Layer(
         slug="parking-facilities",
@@ -15,36 +31,12 @@ register(
         description_zh="公共、单位、商业及小区停车设施（入口点位，WGS84）",
         description_en="Public, institutional, commercial and residential car parks (WGS84 points)",
         public=True,
-        public_fields=(
-            "code",
-            "name",
-            "address",
-            "kind",
-            "ownership",
-            "total_berths",
-            "ev_berths",
-            "accessible_berths",
-            "fee_summary",
-            "public_phone",
-            "status",
-            "subdistrict",
-        ),
+        public_fields=FACILITY_PUBLIC,
         staff_fields=(
-            "code",
-            "name",
-            "address",
-            "kind",
-            "ownership",
-            "total_berths",
-            "ev_berths",
-            "accessible_berths",
-            "fee_summary",
+            *FACILITY_PUBLIC,
             "operator",
-            "public_phone",
             "operator_contact",
             "opened_on",
-            "status",
-            "subdistrict",
             "source",
             "updated_at",
         ),

@@ -6,6 +6,23 @@ from geo_cm.registry import CoverageSpec, Layer, register
 
 from .models import Toilet
 
+# What anyone may see; staff see these and the internal fields below.
+TOILET_PUBLIC = (
+    "code",
+    "name",
+    "address",
+    "category",
+    "grade",
+    "open_24h",
+    "opening_hours",
+    "accessible",
+    "family_room",
+    "baby_change",
+    "free",
+    "status",
+    "subdistrict",
+)
+
 register(
     Layer(
         slug="toilets",
@@ -15,40 +32,14 @@ register(
         description_zh="城市公厕、景区公厕、农村公厕及开放联盟社会单位厕所（WGS84 点）",
         description_en="City, scenic-area, rural and open-alliance toilets (WGS84 points)",
         public=True,
-        public_fields=(
-            "code",
-            "name",
-            "address",
-            "category",
-            "grade",
-            "open_24h",
-            "opening_hours",
-            "accessible",
-            "family_room",
-            "baby_change",
-            "free",
-            "status",
-            "subdistrict",
-        ),
+        public_fields=TOILET_PUBLIC,
         staff_fields=(
-            "code",
-            "name",
-            "address",
-            "category",
-            "grade",
-            "open_24h",
-            "opening_hours",
-            "accessible",
-            "family_room",
-            "baby_change",
-            "free",
+            *TOILET_PUBLIC,
             "managing_unit",
             "manager_phone",
-            "status",
             "project",
             "completed_on",
             "last_verified_on",
-            "subdistrict",
             "source",
             "updated_at",
         ),
