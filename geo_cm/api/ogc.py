@@ -295,7 +295,7 @@ class ItemsView(LayerView):
 class ItemView(LayerView):
     def _asset(self, feature_id):
         try:
-            return self.layer.model.objects.get(pk=int(feature_id))
+            return self.layer.model.objects.get(pk=params.parse_id(feature_id))
         except (ValueError, self.layer.model.DoesNotExist):
             raise NotFound(
                 _("No feature '%(id)s' in '%(layer)s'.")

@@ -219,3 +219,10 @@ def parse_point(value: str | None, name: str):
             _("%(name)s is out of range: longitude -180..180, latitude -90..90.") % {"name": name},
         )
     return Point(lon, lat, srid=4326)
+
+
+def parse_id(value: str) -> int:
+    """A feature id from a URL: a positive 64-bit integer (anything else is not found)."""
+    if not value.isdigit() or not 0 < int(value) < 2**63:
+        raise ValueError(value)
+    return int(value)

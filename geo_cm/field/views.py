@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 
 from .. import services
 from ..api.idempotency import idempotent
-from ..api.params import parse_point, reject_unknown
+from ..api.params import parse_id, parse_point, reject_unknown
 from ..basemaps import basemap_config
 from ..models import ChangeRecord
 from ..photos import photo_check
@@ -63,7 +63,7 @@ class FieldView(APIView):
         if layer is None or not self.request.user.has_perm(layer.perm(action)):
             raise NotFound(_("No collection '%(id)s'.") % {"id": slug})
         try:
-            return layer, layer.model.objects.get(pk=int(pk))
+            return layer, layer.model.objects.get(pk=parse_id(pk))
         except (ValueError, layer.model.DoesNotExist):
             raise NotFound(
                 _("No feature '%(id)s' in '%(layer)s'.") % {"id": pk, "layer": slug}

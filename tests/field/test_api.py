@@ -204,3 +204,8 @@ def test_the_photo_is_shown_in_the_admin(field_client, client):
     client.force_login(get_user_model().objects.create_superuser("root", password="pw"))
     page = client.get(f"/admin/geo_cm/changerecord/{record.pk}/change/").content.decode()
     assert record.photos.get().image.url in page
+
+
+def test_unknown_or_huge_ids_are_404(field_client):
+    for pk in ("99999999999999999999", "0", "x"):
+        assert field_client.get(f"/api/field/assets/toilets/{pk}").status_code == 404

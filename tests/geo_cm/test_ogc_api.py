@@ -164,6 +164,8 @@ def test_unknown_collection_and_feature_are_404(anon_client, areas):
     assert anon_client.get("/ogc/collections/nope/items").status_code == 404
     assert anon_client.get("/ogc/collections/toilets/items/999999").status_code == 404
     assert anon_client.get("/ogc/collections/toilets/items/abc").status_code == 404
+    assert anon_client.get("/ogc/collections/toilets/items/99999999999999999999").status_code == 404
+    assert anon_client.get("/ogc/collections/toilets/items/-1").status_code == 404
 
 
 def test_item_list_query_count_does_not_grow_with_rows(anon_client, areas):

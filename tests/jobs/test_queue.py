@@ -127,3 +127,8 @@ def test_a_job_whose_worker_died_is_run_again(settings):
     assert jobs_drain() == 1
     job.refresh_from_db()
     assert job.status == "done" and job.attempts == 1
+
+
+@pytest.mark.django_db
+def test_huge_job_id_is_404(planner_client):
+    assert planner_client.get("/api/jobs/99999999999999999999").status_code == 404
