@@ -49,7 +49,10 @@ def navigation_links(point) -> dict[str, str]:
 def _parse_when(value):
     if not value:
         return timezone.now()
-    when = parse_datetime(value)
+    try:
+        when = parse_datetime(value)
+    except ValueError:  # well formed but impossible, e.g. month 13
+        when = None
     if when is None:
         raise ValidationError(
             {

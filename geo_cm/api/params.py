@@ -41,7 +41,8 @@ CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 
 
 def reject_unknown(query, allowed):
-    unknown = sorted(set(query) - set(allowed))
+    # ?lang= chooses the language of messages and titles everywhere (see the middleware).
+    unknown = sorted(set(query) - set(allowed) - {"lang"})
     if unknown:
         raise ParamError(
             unknown[0],

@@ -374,3 +374,9 @@ def test_errors_speak_chinese_by_default(gis_client, areas):
     )
     assert response.status_code == 400
     assert "三维" in response.json()["description"]
+
+
+def test_lang_parameter_switches_titles(anon_client, areas):
+    en = anon_client.get("/ogc/collections/toilets", {"lang": "en"}).json()
+    zh = anon_client.get("/ogc/collections/toilets").json()
+    assert en["title"] == "Public toilets" and zh["title"] == "公共厕所"

@@ -72,6 +72,7 @@ def test_near_me_sorts_by_distance_in_metres(anon_client, shared):
     "params, field",
     [
         ({"at": "tonight"}, "at"),
+        ({"at": "2023-13-01T22:00"}, "at"),
         ({"audience": "aliens"}, "audience"),
         ({"near": "118.6"}, "near"),
         ({"near": "500,32"}, "near"),
