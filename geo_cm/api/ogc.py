@@ -51,6 +51,21 @@ def _link(href, rel, type_, title=""):
     return link
 
 
+def feature_body(data, *, partial=False) -> dict:
+    """The request body as a GeoJSON Feature, or a 400 saying what is wrong with it."""
+    if not isinstance(data, dict):
+        raise ValidationError({"body": [_("Send one GeoJSON Feature (a JSON object).")]})
+    # A PATCH may leave "type" out; a body that says it is something else is refused.
+    if data.get("type", None if partial else "") not in ("Feature", None):
+        raise ValidationError({"type": [_("The body must be a GeoJSON Feature.")]})
+    if not isinstance(data.get("properties", {}), dict):
+        raise ValidationError({"properties": [_("properties must be a JSON object.")]})
+    geometry = data.get("geometry")
+    if geometry is not None and not isinstance(geometry, dict):
+        raise ValidationError({"geom": [_("geometry must be a GeoJSON geometry object.")]})
+    return data
+
+
 def _django_errors(exc: DjangoValidationError):
     return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
 
@@ -276,7 +291,7 @@ class ItemsView(LayerView):
     @idempotent
     def post(self, request, collection_id):
         layer = self.layer
-        serializer = feature_serializer_class(layer)(data=request.data)
+        serializer = feature_serializer_class(layer)(data=feature_body(request.data))
         serializer.is_valid(raise_exception=True)
         try:
             asset = services.asset_create(
@@ -326,7 +341,8 @@ class ItemView(LayerView):
     def _write(self, request, feature_id, partial):
         layer = self.layer
         asset = self._asset(feature_id)
-        serializer = feature_serializer_class(layer)(asset, data=request.data, partial=partial)
+        data = feature_body(request.data, partial=partial)
+        serializer = feature_serializer_class(layer)(asset, data=data, partial=partial)
         serializer.is_valid(raise_exception=True)
         try:
             asset = services.asset_update(

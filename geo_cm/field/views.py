@@ -131,6 +131,8 @@ class StatusView(FieldView):
         lay, asset = self._layer_asset(layer, pk, action="change")
         expected = _if_match(request)
         data = request.data
+        if not hasattr(data, "get"):
+            raise ValidationError({"body": [_("Send a form or a JSON object.")]})
         new_status = data.get("status")
         if not new_status:
             raise ValidationError({"status": [_("Choose the new status.")]})
