@@ -9,3 +9,9 @@ class PlansConfig(AppConfig):
     label = "plans"
     verbose_name = _("Plans and targets")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Like layers.py: every installed app may declare plan metrics in metrics.py.
+        from django.utils.module_loading import autodiscover_modules
+
+        autodiscover_modules("metrics")

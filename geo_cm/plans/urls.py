@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("api/plans/<int:year>/progress", views.ProgressView.as_view(), name="plan-progress"),
+]

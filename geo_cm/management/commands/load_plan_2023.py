@@ -1,0 +1,99 @@
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from geo_cm.plans.models import Plan, Target
+from geo_cm.plans.registry import metrics
+
+TITLE = "浦口区2023年城市管理工作实施意见"
+ISSUER = "南京市浦口区城市管理局"
+# (code, zh, en, unit, value, comparator, kind, metric key)
+TARGETS = (
+    ("P1", "新增停车泊位", "New parking berths", "个", 1000, ">=", "metric", "parking.new_berths"),
+    (
+        "P2",
+        "停车资源共享场景",
+        "Shared-parking sites",
+        "处",
+        2,
+        ">=",
+        "metric",
+        "parking.new_shared_sites",
+    ),
+    (
+        "T1",
+        "新改建城乡公厕",
+        "Toilets built or renovated",
+        "座",
+        10,
+        ">=",
+        "metric",
+        "toilets.built_or_renovated",
+    ),
+    (
+        "A1",
+        "背街小巷整治提升",
+        "Back alleys renovated",
+        "条",
+        10,
+        ">=",
+        "metric",
+        "streets.alleys_completed",
+    ),
+    (
+        "A2",
+        "精品街巷",
+        "Boutique streets",
+        "条",
+        3,
+        ">=",
+        "metric",
+        "streets.boutique_alleys_completed",
+    ),
+    ("G1", "绿道建设", "Greenway built", "km", 15, ">=", "metric", "greenways.completed_km"),
+    (
+        "L1",
+        "路灯节能改造道路",
+        "Roads with retrofitted lights",
+        "条",
+        40,
+        ">=",
+        "metric",
+        "streets.retrofitted_roads",
+    ),
+    ("R1", "主干道机扫率", "Main-road machine sweeping rate", "%", 98, ">=", "reported", ""),
+    ("R2", "道路整体优良率", "Road condition good rate", "%", 90, ">=", "reported", ""),
+    ("R3", "水扫率", "Water sweeping rate", "%", 80, ">=", "reported", ""),
+    ("R4", "主次干道完好率", "Main and secondary roads intact rate", "%", 98, ">=", "reported", ""),
+    ("R5", "支路街巷完好率", "Branch roads and alleys intact rate", "%", 95, ">=", "reported", ""),
+    ("R6", "门前三包履责率", "Frontage responsibility compliance", "%", 95, ">=", "reported", ""),
+    ("R7", "12345热线回复率", "12345 hotline reply rate", "%", 100, ">=", "reported", ""),
+    ("R8", "12345热线办结率", "12345 hotline resolution rate", "%", 95, ">=", "reported", ""),
+    ("R9", "12345热线满意率", "12345 hotline satisfaction rate", "%", 90, ">=", "reported", ""),
+)
+
+
+class Command(BaseCommand):
+    help = f"Load the 2023 plan ({TITLE}) with its numeric targets; idempotent."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        plan, _ = Plan.objects.update_or_create(
+            year=2023, title=TITLE, defaults={"issuing_body": ISSUER}
+        )
+        for code, zh, en, unit, value, comparator, kind, key in TARGETS:
+            if key and metrics.get(key) is None:
+                raise CommandError(f"Target {code} names metric '{key}', which no app declares.")
+            Target.objects.update_or_create(
+                plan=plan,
+                code=code,
+                defaults=dict(
+                    title_zh=zh,
+                    title_en=en,
+                    unit=unit,
+                    target_value=value,
+                    comparator=comparator,
+                    kind=kind,
+                    metric_key=key,
+                ),
+            )
+        self.stdout.write(f"{plan}: {plan.targets.count()} targets")

@@ -1,0 +1,89 @@
+"""The district's plan as data: targets measured from assets or reported by staff."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from geo_cm.models import Subdistrict
+
+
+class Plan(models.Model):
+    title = models.CharField(_("title"), max_length=300)
+    issuing_body = models.CharField(_("issuing body"), max_length=200)
+    year = models.PositiveSmallIntegerField(_("year"))
+    document_ref = models.CharField(_("document reference"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-year", "title"]
+
+    def __str__(self):
+        return f"{self.year} {self.title}"
+
+
+class Target(models.Model):
+    """A numeric target. Asset targets name a metric; reported ones take staff readings."""
+
+    class Comparator(models.TextChoices):
+        AT_LEAST = ">=", _("at least")
+        AT_MOST = "<=", _("at most")
+
+    class Kind(models.TextChoices):
+        METRIC = "metric", _("measured from assets")
+        REPORTED = "reported", _("reported indicator")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="targets")
+    code = models.CharField(_("code"), max_length=40)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200)
+    section = models.CharField(_("section of the plan"), max_length=100, blank=True)
+    unit = models.CharField(_("unit"), max_length=20)
+    target_value = models.DecimalField(_("target"), max_digits=12, decimal_places=3)
+    comparator = models.CharField(
+        _("comparator"), max_length=2, choices=Comparator.choices, default=Comparator.AT_LEAST
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    metric_key = models.CharField(_("metric"), max_length=100, blank=True)
+    subdistrict = models.ForeignKey(
+        Subdistrict, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("subdistrict")
+    )
+    # Optional cumulative milestones: {"6": 500, "12": 1000} (month -> value by its end).
+    milestones = models.JSONField(_("monthly milestones"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        ordering = ["plan", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "code"], name="plans_target_code_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title_zh}"
+
+
+class ReportedValue(models.Model):
+    """A measured value of a reported indicator (e.g. 机扫率 98.5 % on a date)."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="readings")
+    value = models.DecimalField(_("value"), max_digits=12, decimal_places=3)
+    measured_on = models.DateField(_("measured on"))
+    scope = models.CharField(_("scope"), max_length=200, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("reported by"),
+    )
+    evidence = models.TextField(_("evidence"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reported value")
+        verbose_name_plural = _("reported values")
+        ordering = ["-measured_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.target.code} {self.value} ({self.measured_on})"
