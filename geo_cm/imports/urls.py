@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import views
+
+urlpatterns = [
+    path("api/export/<slug:layer>", views.LayerExportView.as_view(), name="layer-export"),
+]

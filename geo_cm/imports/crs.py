@@ -1,0 +1,214 @@
+"""The coordinate reference systems an import may declare, and how a .prj is recognised.
+
+GDAL < 3.9 cannot block file or network access from a CRS definition (gis.W001), so no
+user-supplied string (a .prj, ``--crs``, a GeoJSON ``crs`` member) is ever handed to GDAL
+or PROJ. A ``.prj`` is parsed here as text and *matched* against the allow-list below by
+its datum, projection, central meridian and false easting; only the matched EPSG integer
+reaches pyproj. Anything else is refused with a sentence saying what was found.
+
+Pukou straddles the 117°E and 120°E 3-degree Gauss–Krüger zones (EPSG:4547 is 114°E and
+wrong for Nanjing), so both zones are allowed, with and without the zone-number prefix on
+eastings (4527/4528 write 39xxxxxx/40xxxxxx).
+"""
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import shapely
+from django.utils.translation import gettext as _
+
+
+class CRSError(ValueError):
+    """The coordinate system is missing, not recognised or not allowed."""
+
+
+@dataclass(frozen=True)
+class AllowedCRS:
+    epsg: int
+    datum: str  # "wgs84", "cgcs2000", "xian80", "beijing54"
+    central_meridian: float | None = None  # degrees east; None for geographic
+    false_easting: float = 0.0  # metres
+    title: str = ""
+
+    @property
+    def geographic(self) -> bool:
+        return self.central_meridian is None
+
+    @property
+    def warning(self) -> str:
+        """A caution shown with every import in this CRS (empty when there is none)."""
+        if self.datum in ("xian80", "beijing54"):
+            return _(
+                "%(title)s has no official datum shift to WGS84: coordinates are converted "
+                "without one and may be off by tens of metres."
+            ) % {"title": self.title}
+        return ""
+
+
+ALLOWED = {
+    c.epsg: c
+    for c in (
+        AllowedCRS(4326, "wgs84", title="WGS 84"),
+        AllowedCRS(4490, "cgcs2000", title="CGCS2000"),
+        AllowedCRS(4548, "cgcs2000", 117.0, 500000.0, "CGCS2000 / 3-degree GK CM 117E"),
+        AllowedCRS(4549, "cgcs2000", 120.0, 500000.0, "CGCS2000 / 3-degree GK CM 120E"),
+        AllowedCRS(4527, "cgcs2000", 117.0, 39500000.0, "CGCS2000 / 3-degree GK zone 39"),
+        AllowedCRS(4528, "cgcs2000", 120.0, 40500000.0, "CGCS2000 / 3-degree GK zone 40"),
+        AllowedCRS(4610, "xian80", title="Xian 1980"),
+        AllowedCRS(2384, "xian80", 117.0, 500000.0, "Xian 1980 / 3-degree GK CM 117E"),
+        AllowedCRS(2385, "xian80", 120.0, 500000.0, "Xian 1980 / 3-degree GK CM 120E"),
+        AllowedCRS(2363, "xian80", 117.0, 39500000.0, "Xian 1980 / 3-degree GK zone 39"),
+        AllowedCRS(2364, "xian80", 120.0, 40500000.0, "Xian 1980 / 3-degree GK zone 40"),
+        AllowedCRS(4214, "beijing54", title="Beijing 1954"),
+        AllowedCRS(2436, "beijing54", 117.0, 500000.0, "Beijing 1954 / 3-degree GK CM 117E"),
+        AllowedCRS(2437, "beijing54", 120.0, 500000.0, "Beijing 1954 / 3-degree GK CM 120E"),
+        AllowedCRS(2415, "beijing54", 117.0, 39500000.0, "Beijing 1954 / 3-degree GK zone 39"),
+        AllowedCRS(2416, "beijing54", 120.0, 40500000.0, "Beijing 1954 / 3-degree GK zone 40"),
+    )
+}
+
+# Words users type for a CRS (``--crs cgcs2000``) -> EPSG. Everything else must be a number.
+NAMES = {"wgs84": 4326, "crs84": 4326, "cgcs2000": 4490, "xian80": 4610, "beijing54": 4214}
+
+# Semi-major axis (m) and inverse flattening of each datum's ellipsoid: an ESRI .prj names
+# datums inconsistently, the ellipsoid numbers are what identifies them.
+_ELLIPSOIDS = {
+    "cgcs2000": (6378137.0, 298.257222101),
+    "wgs84": (6378137.0, 298.257223563),
+    "xian80": (6378140.0, 298.257),
+    "beijing54": (6378245.0, 298.3),
+}
+
+
+def crs_from_user(value: str | int) -> AllowedCRS:
+    """The allowed CRS for a user's ``--crs`` value ("4549", "EPSG:4549", "cgcs2000")."""
+    text = str(value).strip().lower().replace(" ", "").replace("-", "")
+    text = NAMES.get(text, text)
+    match = re.fullmatch(r"(?:epsg:+)?(\d{4,5})", str(text))
+    epsg = int(match.group(1)) if match else None
+    if epsg not in ALLOWED:
+        raise CRSError(
+            _("The coordinate system %(value)s is not one GeoCM accepts; use one of %(codes)s.")
+            % {"value": str(value)[:40], "codes": allowed_list_text()}
+        )
+    return ALLOWED[epsg]
+
+
+def allowed_list_text() -> str:
+    return ", ".join(f"EPSG:{c.epsg}" for c in ALLOWED.values())
+
+
+def _wkt_numbers(wkt: str, keyword: str) -> list[float]:
+    pattern = rf'{keyword}\[\s*"[^"]*"\s*,\s*([-+0-9.eE]+)(?:\s*,\s*([-+0-9.eE]+))?'
+    found = re.search(pattern, wkt, flags=re.IGNORECASE)
+    if not found:
+        return []
+    return [float(g) for g in found.groups() if g is not None]
+
+
+def _wkt_parameter(wkt: str, name: str) -> float | None:
+    found = re.search(rf'PARAMETER\[\s*"{name}"\s*,\s*([-+0-9.eE]+)\s*\]', wkt, flags=re.IGNORECASE)
+    return float(found.group(1)) if found else None
+
+
+def _datum_of(wkt: str) -> str | None:
+    spheroid = _wkt_numbers(wkt, "SPHEROID") or _wkt_numbers(wkt, "ELLIPSOID")
+    if len(spheroid) == 2:
+        a, rf = spheroid
+        for datum, (sa, srf) in _ELLIPSOIDS.items():
+            if abs(a - sa) < 0.5 and abs(rf - srf) < 1e-6:
+                return datum
+    upper = wkt.upper()
+    for datum, words in {
+        "cgcs2000": ("CGCS2000", "CHINA_2000", "CHINA GEODETIC"),
+        "xian80": ("XIAN_1980", "XIAN 1980", "XIAN1980"),
+        "beijing54": ("BEIJING_1954", "BEIJING 1954", "BEIJING1954"),
+        "wgs84": ("WGS_1984", "WGS 84", "WGS84"),
+    }.items():
+        if any(w in upper for w in words):
+            return datum
+    return None
+
+
+def crs_from_prj(text: str) -> AllowedCRS:
+    """Match the text of a .prj (ESRI or OGC WKT 1) against the allow-list.
+
+    Geographic: by datum. Gauss–Krüger / transverse Mercator: datum, central meridian,
+    false easting, scale factor 1 and metres. Raises CRSError saying what did not match.
+    """
+    wkt = text.strip()
+    if not wkt:
+        raise CRSError(_("The .prj file is empty."))
+    datum = _datum_of(wkt)
+    if datum is None:
+        raise CRSError(_("The .prj names a datum GeoCM does not recognise."))
+    head = wkt.lstrip().upper()
+    if head.startswith("GEOGCS") or head.startswith("GEOGCRS"):
+        for allowed in ALLOWED.values():
+            if allowed.geographic and allowed.datum == datum:
+                return allowed
+    elif head.startswith("PROJCS") or head.startswith("PROJCRS"):
+        projection = re.search(r'PROJECTION\[\s*"([^"]+)"', wkt, flags=re.IGNORECASE)
+        name = (projection.group(1) if projection else "").lower()
+        if "gauss" in name or "transverse_mercator" in name or "transverse mercator" in name:
+            cm = _wkt_parameter(wkt, "Central_Meridian")
+            fe = _wkt_parameter(wkt, "False_Easting")
+            fn = _wkt_parameter(wkt, "False_Northing") or 0.0
+            k = _wkt_parameter(wkt, "Scale_Factor")
+            # WKT 1 puts the projected unit last (the GEOGCS one comes first).
+            units = re.findall(r'UNIT\[\s*"[^"]*"\s*,\s*([-+0-9.eE]+)', wkt, flags=re.IGNORECASE)
+            metres = not units or abs(float(units[-1]) - 1.0) < 1e-9
+            if cm is not None and fe is not None and metres and abs(fn) < 1e-6:
+                if k is None or abs(k - 1.0) < 1e-9:
+                    for allowed in ALLOWED.values():
+                        if (
+                            allowed.datum == datum
+                            and allowed.central_meridian is not None
+                            and abs(allowed.central_meridian - cm) < 1e-9
+                            and abs(allowed.false_easting - fe) < 1e-6
+                        ):
+                            return allowed
+    raise CRSError(
+        _(
+            "The .prj describes a coordinate system GeoCM does not accept (accepted: %(codes)s); "
+            "reproject the file or declare its CRS with --crs."
+        )
+        % {"codes": allowed_list_text()}
+    )
+
+
+def crs_from_authority(text: str) -> AllowedCRS:
+    """An ``EPSG:4490`` / ``urn:ogc:def:crs:EPSG::4490`` / CRS84 reference from a file."""
+    upper = text.strip().upper()
+    if upper.endswith("CRS84"):
+        return ALLOWED[4326]
+    found = re.search(r"EPSG:+(?:[0-9.]*:)?(\d{4,5})$", upper)
+    if found and int(found.group(1)) in ALLOWED:
+        return ALLOWED[int(found.group(1))]
+    raise CRSError(
+        _("The file declares the coordinate system %(value)s, which GeoCM does not accept.")
+        % {"value": text[:60]}
+    )
+
+
+@cache
+def _transformer(epsg: int):
+    from pyproj import Transformer
+
+    # always_xy: EPSG:4490/4549 are latitude/northing first in pyproj's default order.
+    return Transformer.from_crs(epsg, 4326, always_xy=True)
+
+
+def geometries_to_wgs84(geoms: np.ndarray, *, crs: AllowedCRS) -> np.ndarray:
+    """Shapely geometries in ``crs`` -> EPSG:4326 (x = longitude), vectorised."""
+    if crs.epsg == 4326:
+        return geoms
+    transformer = _transformer(crs.epsg)
+
+    def _apply(coords):
+        x, y = transformer.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, _apply)

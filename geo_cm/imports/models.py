@@ -1,0 +1,63 @@
+"""The record of every import: who, when, what file, how it was read, and what it did."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportRecord(models.Model):
+    """One import of one file into one layer. Imported assets carry ``import:<id>`` as source."""
+
+    class Status(models.TextChoices):
+        VALIDATED = "validated", _("validated (dry run)")
+        REJECTED = "rejected", _("rejected (row errors)")
+        COMMITTED = "committed", _("committed")
+        FAILED = "failed", _("failed")
+
+    class Mode(models.TextChoices):
+        CREATE = "create", _("create")
+        UPSERT = "upsert", _("upsert by code")
+        REPLACE = "replace", _("replace a subdistrict")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("user"),
+    )
+    created_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    layer = models.CharField(_("layer"), max_length=100)
+    file_name = models.CharField(_("file name"), max_length=300)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    driver = models.CharField(_("format"), max_length=40, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=40, blank=True)
+    crs = models.CharField(_("coordinate system"), max_length=40, blank=True)
+    offset = models.CharField(_("coordinate offset"), max_length=10, blank=True)
+    mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
+    subdistrict = models.CharField(_("subdistrict replaced"), max_length=12, blank=True)
+    repair = models.BooleanField(_("repair invalid geometries"), default=False)
+    mapping = models.JSONField(_("field mapping"), default=dict)
+    total = models.PositiveIntegerField(_("features in the file"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    deleted = models.PositiveIntegerField(_("deleted"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected rows"), default=0)
+    report = models.JSONField(_("row report"), default=list)
+    warnings = models.JSONField(_("warnings"), default=list)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"import:{self.pk} {self.layer} {self.file_name}"
+
+    @property
+    def source_label(self) -> str:
+        return f"import:{self.pk}"

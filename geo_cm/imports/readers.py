@@ -1,0 +1,419 @@
+"""Reading an import file into attribute columns and shapely geometries, nothing more.
+
+Supported: zipped Shapefile, a loose .shp set (CLI), GeoPackage, GeoJSON (collection,
+single feature or bare geometry), KML, CSV/XLSX with longitude/latitude (or WKT) columns.
+The encoding and the CRS are decided here by GeoCM's rules (``encoding``, ``crs``), never
+by GDAL's guess. Geometries come back in the *source* CRS; validate.py transforms them.
+"""
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pyogrio.raw
+import shapely
+from django.utils.translation import gettext as _
+
+from .crs import ALLOWED, AllowedCRS, CRSError, crs_from_authority, crs_from_prj, crs_from_user
+from .encoding import Encoding, EncodingError, encoding_detect_dbf, encoding_of_bytes
+from .safety import UnsafeFile, limit, zip_extract
+
+
+class ReadError(ValueError):
+    """The file cannot be read as a layer (a 400 with the reason; nothing was written)."""
+
+
+@dataclass
+class Source:
+    """One layer read from a file: attributes (object columns) and geometries (source CRS)."""
+
+    file_name: str
+    driver: str
+    frame: pd.DataFrame
+    geoms: np.ndarray  # shapely geometries or None, in ``crs``
+    crs: AllowedCRS
+    crs_reason: str
+    encoding: Encoding | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.geoms)
+
+    @property
+    def geometry_types(self) -> list[str]:
+        kinds = shapely.get_type_id(self.geoms[~shapely.is_missing(self.geoms)])
+        names = {0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
+                 5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}  # fmt: skip
+        return sorted({names.get(int(k), "Geometry") for k in np.unique(kinds)})
+
+
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf")
+VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".xlsx"}
+LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "jd")
+LAT_NAMES = ("lat", "latitude", "y", "纬度", "wd")
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+
+
+def _sibling(path: Path, suffix: str) -> Path | None:
+    """The file next to ``path`` with ``suffix``, matched case-insensitively (X.SHP, x.Dbf)."""
+    for candidate in path.parent.iterdir():
+        if candidate.stem == path.stem and candidate.suffix.lower() == suffix:
+            return candidate
+    return None
+
+
+def _decide_crs(
+    *, declared: AllowedCRS | None, user: str | None, where: str
+) -> tuple[AllowedCRS, str, list[str]]:
+    notes = []
+    if user:
+        chosen = crs_from_user(user)
+        if declared is not None and declared.epsg != chosen.epsg:
+            notes.append(
+                _("The file says EPSG:%(file)d but EPSG:%(user)d was given; the given one is used.")
+                % {"file": declared.epsg, "user": chosen.epsg}
+            )
+        reason = _("given by the user")
+    elif declared is not None:
+        chosen, reason = declared, where
+    else:
+        raise ReadError(
+            _(
+                "The file has no coordinate system (no .prj); GeoCM will not guess it. "
+                "Give it with --crs (for example --crs 4490 or --crs 4549)."
+            )
+        )
+    if chosen.warning:
+        notes.append(chosen.warning)
+    return chosen, reason, notes
+
+
+def _check_count(n: int):
+    if n == 0:
+        raise ReadError(_("The file holds no features."))
+    if n > limit("IMPORT_MAX_FEATURES"):
+        raise ReadError(
+            _("The file holds %(n)d features; at most %(max)d are accepted per import.")
+            % {"n": n, "max": limit("IMPORT_MAX_FEATURES")}
+        )
+
+
+def _read_ogr(path: Path, *, encoding: str | None = None, layer=None, driver_label: str):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            meta, _fids, wkb, columns = pyogrio.raw.read(path, encoding=encoding, layer=layer)
+    except Exception as exc:  # pyogrio raises several classes for unreadable input
+        raise ReadError(
+            _("The file could not be read as %(driver)s; is it complete and not damaged?")
+            % {"driver": driver_label}
+        ) from exc
+    names = [str(n) for n in meta["fields"]]
+    frame = pd.DataFrame(
+        {n: pd.Series(c, dtype=object) for n, c in zip(names, columns, strict=False)}
+    )
+    geoms = shapely.from_wkb(wkb) if wkb is not None else np.full(len(frame), None, dtype=object)
+    return meta, frame, np.asarray(geoms, dtype=object)
+
+
+def _read_shapefile(path: Path, *, encoding, crs, file_name) -> Source:
+    for suffix in (".shx", ".dbf"):
+        if _sibling(path, suffix) is None:
+            raise ReadError(
+                _("The shapefile is incomplete: %(name)s is missing; add it and try again.")
+                % {"name": path.stem + suffix}
+            )
+    try:
+        enc = encoding_detect_dbf(dbf=_sibling(path, ".dbf"), override=encoding)
+    except EncodingError as exc:
+        raise ReadError(str(exc)) from exc
+    prj = _sibling(path, ".prj")
+    declared = None
+    if prj is not None:
+        try:
+            declared = crs_from_prj(prj.read_bytes()[:20000].decode("utf-8", errors="replace"))
+        except CRSError:
+            if not crs:
+                raise
+    chosen, reason, notes = _decide_crs(declared=declared, user=crs, where=_("from the .prj file"))
+    _meta, frame, geoms = _read_ogr(path, encoding=enc.name, driver_label="Shapefile")
+    return Source(file_name, "ESRI Shapefile", frame, geoms, chosen, reason, enc, notes)
+
+
+def _read_gpkg(path: Path, *, crs, file_name, layer=None) -> Source:
+    try:
+        layers = [(str(n), str(g)) for n, g in pyogrio.list_layers(path)]
+    except Exception as exc:
+        raise ReadError(_("The file could not be read as GeoPackage.")) from exc
+    spatial = [n for n, g in layers if g and g != "None"]
+    if not spatial:
+        raise ReadError(_("The GeoPackage holds no layer with geometries."))
+    name = layer or spatial[0]
+    info = pyogrio.read_info(path, layer=name)
+    declared = None
+    if info.get("crs"):
+        try:
+            declared = crs_from_authority(str(info["crs"]))
+        except CRSError:
+            if not crs:
+                raise
+    chosen, reason, notes = _decide_crs(declared=declared, user=crs, where=_("from the GeoPackage"))
+    if len(spatial) > 1:
+        notes.append(
+            _("The GeoPackage holds %(n)d layers; %(name)s was read.")
+            % {"n": len(spatial), "name": name}
+        )
+    _meta, frame, geoms = _read_ogr(path, layer=name, driver_label="GeoPackage")
+    return Source(file_name, "GPKG", frame, geoms, chosen, reason, None, notes)
+
+
+def _json_value(value):
+    # DataV files carry arrays and objects as properties; keep them as JSON text.
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
+
+
+def _read_geojson(path: Path, *, crs, file_name) -> Source:
+    try:
+        data = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ReadError(_("The file is not valid JSON.")) from exc
+    if not isinstance(data, dict) or "type" not in data:
+        raise ReadError(_('The file is JSON but not GeoJSON (no "type").'))
+    kind = data["type"]
+    if kind == "FeatureCollection":
+        features = data.get("features")
+        if not isinstance(features, list):
+            raise ReadError(_('The FeatureCollection has no "features" list.'))
+    elif kind == "Feature":
+        features = [data]
+    elif kind in ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                  "MultiPolygon", "GeometryCollection"):  # fmt: skip
+        features = [{"type": "Feature", "properties": {}, "geometry": data}]
+    else:
+        raise ReadError(
+            _("The GeoJSON type %(type)s is not a feature or geometry.") % {"type": str(kind)[:30]}
+        )
+    rows, geoms = [], []
+    for index, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict):
+            raise ReadError(_("Feature %(n)d is not an object.") % {"n": index})
+        props = feature.get("properties") or {}
+        if not isinstance(props, dict):
+            props = {}
+        rows.append({str(k): _json_value(v) for k, v in props.items()})
+        geometry = feature.get("geometry")
+        if geometry is None:
+            geoms.append(None)
+            continue
+        try:
+            geoms.append(shapely.from_geojson(json.dumps(geometry)))
+        except Exception as exc:  # shapely.errors.GEOSException and friends
+            raise ReadError(_("Feature %(n)d has an unreadable geometry.") % {"n": index}) from exc
+    declared = ALLOWED[4326]
+    where = _("GeoJSON is WGS84 by definition")
+    if isinstance(data.get("crs"), dict):
+        name = (data["crs"].get("properties") or {}).get("name", "")
+        try:
+            declared = crs_from_authority(str(name))
+            where = _("from the GeoJSON crs member")
+        except CRSError:
+            if not crs:
+                raise
+    chosen, reason, notes = _decide_crs(declared=declared, user=crs, where=where)
+    frame = pd.DataFrame(rows, dtype=object)
+    return Source(
+        file_name, "GeoJSON", frame, np.array(geoms, dtype=object), chosen, reason, None, notes
+    )
+
+
+def _read_kml(path: Path, *, crs, file_name) -> Source:
+    try:
+        layers = [str(n) for n, _g in pyogrio.list_layers(path)]
+    except Exception as exc:
+        raise ReadError(_("The file could not be read as KML.")) from exc
+    frames, all_geoms = [], []
+    for name in layers:
+        _meta, frame, geoms = _read_ogr(path, layer=name, driver_label="KML")
+        frames.append(frame)
+        all_geoms.append(geoms)
+    if not frames:
+        raise ReadError(_("The file holds no features."))
+    chosen, reason, notes = _decide_crs(
+        declared=ALLOWED[4326], user=crs, where=_("KML is WGS84 by definition")
+    )
+    frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return Source(
+        file_name,
+        "KML",
+        frame.astype(object),
+        np.concatenate(all_geoms),
+        chosen,
+        reason,
+        None,
+        notes,
+    )
+
+
+def _geometry_columns(frame: pd.DataFrame) -> np.ndarray:
+    lower = {str(c).strip().lower(): c for c in frame.columns}
+    lon = next((lower[n] for n in LON_NAMES if n in lower), None)
+    lat = next((lower[n] for n in LAT_NAMES if n in lower), None)
+    if lon is not None and lat is not None:
+        x = pd.to_numeric(frame[lon], errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(frame[lat], errors="coerce").to_numpy(dtype=float)
+        geoms = shapely.points(x, y)
+        geoms[np.isnan(x) | np.isnan(y)] = None
+        return geoms.astype(object)
+    wkt = next((lower[n] for n in WKT_NAMES if n in lower), None)
+    if wkt is not None:
+        texts = frame[wkt].where(frame[wkt].notna(), None).astype(object).to_numpy()
+        try:
+            return np.asarray(shapely.from_wkt(texts, on_invalid="ignore"), dtype=object)
+        except Exception as exc:
+            raise ReadError(
+                _("The %(col)s column does not hold WKT geometries.") % {"col": wkt}
+            ) from exc
+    raise ReadError(
+        _(
+            "No coordinate columns found: name them lon and lat (or 经度 and 纬度), "
+            "or give a WKT column."
+        )
+    )
+
+
+def _read_table(path: Path, *, encoding, crs, file_name, kind: str) -> Source:
+    enc = None
+    if kind == "CSV":
+        raw = path.read_bytes()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            enc = (
+                Encoding(encoding_normalise_safe(encoding), _("given by the user"))
+                if encoding
+                else encoding_of_bytes(raw, where=file_name)
+            )
+            text = raw.decode(enc.codec)
+        except (EncodingError, UnicodeDecodeError) as exc:
+            raise ReadError(str(exc)) from exc
+        import io
+
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except Exception as exc:
+            raise ReadError(_("The file could not be read as CSV.")) from exc
+        frame = frame.astype(object).where(frame != "", None)
+    else:
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(path, read_only=True, data_only=True)
+            rows = book.worksheets[0].iter_rows(values_only=True)
+            header = next(rows, None)
+            if header is None:
+                raise ReadError(_("The file holds no features."))
+            names = [
+                str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(header)
+            ]
+            frame = pd.DataFrame(list(rows), columns=names, dtype=object)
+            book.close()
+        except ReadError:
+            raise
+        except Exception as exc:
+            raise ReadError(_("The file could not be read as an Excel workbook (.xlsx).")) from exc
+    geoms = _geometry_columns(frame)
+    chosen, reason, notes = _decide_crs(
+        declared=ALLOWED[4326],
+        user=crs,
+        where=_("coordinate columns are taken as WGS84 unless --crs is given"),
+    )
+    return Source(file_name, kind, frame, geoms, chosen, reason, enc, notes)
+
+
+def encoding_normalise_safe(value: str) -> str:
+    from .encoding import encoding_normalise
+
+    return encoding_normalise(value)
+
+
+def _find_dataset(files: list[Path]) -> Path:
+    found = [p for p in files if p.suffix.lower() in VECTOR_SUFFIXES - {".csv", ".xlsx"}]
+    shps = [p for p in found if p.suffix.lower() == ".shp"]
+    if len(shps) == 1:
+        return shps[0]
+    if len(shps) > 1:
+        raise ReadError(
+            _("The archive holds %(n)d shapefiles; upload one layer per archive.")
+            % {"n": len(shps)}
+        )
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        names = {p.suffix.lower() for p in files}
+        if ".dbf" in names or ".shx" in names:
+            raise ReadError(_("The shapefile is incomplete: the .shp file is missing."))
+        raise ReadError(_("The archive holds no shapefile, GeoPackage, GeoJSON or KML file."))
+    raise ReadError(_("The archive holds several layers; upload one layer per archive."))
+
+
+def source_read(
+    *,
+    path: Path,
+    workdir: Path,
+    file_name: str | None = None,
+    encoding: str | None = None,
+    crs: str | None = None,
+    layer: str | None = None,
+) -> Source:
+    """Read the one layer in ``path`` (a zip is checked, then unpacked into ``workdir``).
+
+    ``encoding`` and ``crs`` are the user's overrides (names from the allow-lists).
+    Raises ReadError, UnsafeFile or CRSError with a sentence for the user.
+    """
+    path = Path(path)
+    file_name = file_name or path.name
+    if not path.exists():
+        raise ReadError(_("The file %(name)s does not exist.") % {"name": file_name})
+    if path.stat().st_size > limit("IMPORT_MAX_UPLOAD_BYTES"):
+        raise UnsafeFile(
+            _("The file is larger than the %(mb)d MB limit.")
+            % {"mb": limit("IMPORT_MAX_UPLOAD_BYTES") // 1_000_000}
+        )
+    suffix = path.suffix.lower()
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if suffix == ".zip" or magic == b"PK\x03\x04" and suffix not in (".xlsx", ".kmz"):
+        files = zip_extract(path=path, dest=workdir)
+        path = _find_dataset(files)
+        suffix = path.suffix.lower()
+    try:
+        if suffix == ".shp":
+            source = _read_shapefile(path, encoding=encoding, crs=crs, file_name=file_name)
+        elif suffix == ".gpkg":
+            source = _read_gpkg(path, crs=crs, file_name=file_name, layer=layer)
+        elif suffix in (".geojson", ".json"):
+            source = _read_geojson(path, crs=crs, file_name=file_name)
+        elif suffix == ".kml":
+            source = _read_kml(path, crs=crs, file_name=file_name)
+        elif suffix == ".csv":
+            source = _read_table(path, encoding=encoding, crs=crs, file_name=file_name, kind="CSV")
+        elif suffix == ".xlsx":
+            source = _read_table(path, encoding=None, crs=crs, file_name=file_name, kind="XLSX")
+        elif suffix in (".dbf", ".shx", ".prj", ".cpg"):
+            raise ReadError(_("Give the .shp file of the shapefile (or a zip of all its parts)."))
+        else:
+            raise ReadError(
+                _(
+                    "GeoCM reads zipped shapefiles, .shp, GeoPackage, GeoJSON, KML, CSV and XLSX; %(name)s is none of these."
+                )
+                % {"name": file_name}
+            )
+    except CRSError as exc:
+        raise ReadError(str(exc)) from exc
+    _check_count(source.count)
+    return source

@@ -1,0 +1,701 @@
+"""Validating a whole import file against a layer before a single row is written.
+
+Everything is vectorised (pandas columns, shapely 2 arrays): the report is complete for
+the whole file in about the time it takes to read it. A *row error* blocks the commit (a
+failing row means nothing is written); a *warning* (repaired geometry, outside the
+district, a datum without an official shift) is reported and does not block.
+
+Row numbers are 1-based feature numbers in the file (for CSV/XLSX the first data row is 1).
+Geometries leave here as hex EWKB in EPSG:4326 (x = longitude).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import shapely
+from django.contrib.gis.db import models as gis_models
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from . import crs as crs_module
+from . import gcj02
+from .readers import Source
+
+ERROR, WARNING = "error", "warning"
+# Fields every asset derives itself: never mapped from a file.
+DERIVED = {"subdistrict", "source", "created_at", "updated_at", "version", "length_m", "id"}
+# Most problems kept in the stored report (the counts are always complete).
+REPORT_MAX = 5000
+TRUE_WORDS = {"1", "true", "t", "yes", "y", "是", "有", "√", "on"}
+FALSE_WORDS = {"0", "false", "f", "no", "n", "否", "无", "×", "off"}
+OFFSETS = ("gcj02", "bd09")
+MODES = ("create", "upsert", "replace")
+
+
+class MappingError(ValueError):
+    """The mapping names a field or column that does not exist (a 400 naming it)."""
+
+
+@dataclass
+class Problem:
+    row: int  # 1-based feature number; 0 for the whole file
+    field: str
+    value: str
+    problem: str
+    severity: str = ERROR
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "field": self.field, "value": self.value,
+                "problem": self.problem, "severity": self.severity}  # fmt: skip
+
+
+@dataclass
+class Validated:
+    """The outcome of validation: clean columns for the rows that passed, and the report."""
+
+    layer: object
+    mapping: dict[str, str]
+    rows: np.ndarray  # 1-based row numbers of the clean rows
+    values: dict[str, pd.Series]  # model field name -> clean values (None for null), per row
+    ewkb: np.ndarray  # hex EWKB, EPSG:4326, per clean row
+    problems: list[Problem] = field(default_factory=list)
+    total: int = 0
+    error_rows: int = 0
+    warnings: list[str] = field(default_factory=list)
+    extent: tuple[float, float, float, float] | None = None
+    outside_district: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error_rows == 0 and not any(
+            p.row == 0 and p.severity == ERROR for p in self.problems
+        )
+
+    @property
+    def codes(self) -> pd.Series:
+        return self.values["code"]
+
+    def report(self) -> list[dict]:
+        return [p.as_dict() for p in self.problems[:REPORT_MAX]]
+
+
+def importable_fields(layer) -> list:
+    """The model fields a file may set: editable, concrete, not derived, not a second geometry."""
+    model = layer.model
+    out = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key or not f.editable or getattr(f, "generated", False) or f.name in DERIVED:
+            continue
+        if isinstance(f, gis_models.GeometryField):
+            continue
+        if isinstance(f, models.ForeignKey) and not any(
+            rf.name == "code" for rf in f.related_model._meta.fields
+        ):
+            continue
+        out.append(f)
+    return out
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().lower().replace(" ", "_")
+
+
+def mapping_propose(
+    *, layer, columns: list[str], frame: pd.DataFrame | None = None
+) -> dict[str, str]:
+    """Model field -> source column, from names, the layer's import_aliases, verbose names
+    (Chinese and English) and 10-character DBF cuts of field names (our own shapefiles).
+    With ``frame``, columns holding no value at all (KML's empty Name) are not proposed."""
+    by_norm = {}
+    for col in columns:
+        if (
+            frame is not None
+            and col in frame
+            and frame[col].map(lambda v: v is None or str(v).strip() in ("", "nan")).all()
+        ):
+            continue
+        by_norm.setdefault(_norm(col), col)
+    proposal = {}
+    for f in importable_fields(layer):
+        candidates = [f.name, f.name[:10], *layer.import_aliases.get(f.name, ())]
+        for lang in ("zh-hans", "en"):
+            with translation.override(lang):
+                candidates.append(str(f.verbose_name))
+        for cand in candidates:
+            col = by_norm.get(_norm(cand))
+            if col is not None and col not in proposal.values():
+                proposal[f.name] = col
+                break
+    return proposal
+
+
+def mapping_check(*, layer, mapping: dict[str, str], columns: list[str]) -> dict[str, str]:
+    names = {f.name for f in importable_fields(layer)}
+    for target, column in mapping.items():
+        if target not in names:
+            raise MappingError(
+                _("The mapping names %(field)s, which is not an importable field of %(layer)s.")
+                % {"field": target, "layer": layer.slug}
+            )
+        if column not in columns:
+            raise MappingError(
+                _(
+                    "The mapping maps %(field)s to the column %(column)s, which the file does not have."
+                )
+                % {"field": target, "column": column}
+            )
+    if "code" not in mapping:
+        raise MappingError(
+            _(
+                "No column is mapped to the asset code (code); map the column holding the asset numbers."
+            )
+        )
+    return dict(mapping)
+
+
+# --- value converters: (series of raw values) -> (clean series, bad mask, problem text) ---
+
+
+def _as_text(series: pd.Series) -> pd.Series:
+    def one(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        if isinstance(v, dt.datetime | dt.date | pd.Timestamp):
+            return (
+                v.isoformat()[:10]
+                if getattr(v, "hour", 0) == 0 == getattr(v, "minute", 0)
+                else v.isoformat()
+            )
+        text = str(v).strip()
+        return text or None
+
+    return _objects([one(v) for v in series], series.index)
+
+
+def _objects(values, index) -> pd.Series:
+    """An object Series that keeps None as None (pandas may turn it into NaN otherwise)."""
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = list(values)
+    return pd.Series(arr, index=index, dtype=object)
+
+
+def _blank(series: pd.Series, mask) -> pd.Series:
+    """``series`` with None where ``mask`` is true, and NaN/NaT turned into None."""
+    arr = series.to_numpy(dtype=object).copy()
+    arr[np.asarray(mask, dtype=bool)] = None
+    arr[pd.isna(arr)] = None
+    return pd.Series(arr, index=series.index, dtype=object)
+
+
+def _convert_text(f, raw):
+    text = _as_text(raw)
+    if f.choices:
+        lookup = {}
+        for value, label in f.flatchoices:
+            for lang in ("zh-hans", "en"):
+                with translation.override(lang):
+                    lookup[str(label).lower()] = value
+            lookup[str(value).lower()] = value
+        clean = _objects(
+            [None if v is None else lookup.get(v.lower(), _BAD) for v in text], text.index
+        )
+        bad = clean.map(lambda v: v is _BAD).astype(bool)
+        allowed = ", ".join(str(v) for v, _label in f.flatchoices if v != "")
+        return _blank(clean, bad), bad, _("not one of the allowed values (%(v)s)") % {"v": allowed}
+    too_long = text.map(lambda v: v is not None and len(v) > (f.max_length or 10**9))
+    return text, too_long, _("longer than %(n)s characters") % {"n": f.max_length}
+
+
+_BAD = object()
+
+
+def _convert_int(f, raw):
+    nums = pd.to_numeric(_as_text(raw), errors="coerce")
+    present = raw.map(
+        lambda v: (
+            v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v).strip() != ""
+        )
+    )
+    bad = present & (nums.isna() | (nums % 1 != 0))
+    low, high = None, None
+    if isinstance(
+        f,
+        models.PositiveIntegerField
+        | models.PositiveSmallIntegerField
+        | models.PositiveBigIntegerField,
+    ):
+        low = 0
+    for v in f.validators:
+        limit_value = getattr(v, "limit_value", None)
+        if v.__class__.__name__ == "MinValueValidator":
+            low = limit_value
+        elif v.__class__.__name__ == "MaxValueValidator":
+            high = limit_value
+    out_of_range = pd.Series(False, index=raw.index)
+    if low is not None:
+        out_of_range |= nums < low
+    if high is not None:
+        out_of_range |= nums > high
+    bad = bad | out_of_range
+    clean = _objects([None if pd.isna(v) else int(v) for v in nums], nums.index)
+    text = _("not a whole number")
+    if low is not None or high is not None:
+        text = _("not a whole number in %(lo)s..%(hi)s") % {
+            "lo": low if low is not None else "",
+            "hi": high if high is not None else "",
+        }
+    return _blank(clean, bad), bad, text
+
+
+def _convert_decimal(f, raw):
+    nums = pd.to_numeric(_as_text(raw), errors="coerce")
+    present = raw.map(
+        lambda v: (
+            v is not None and not (isinstance(v, float) and np.isnan(v)) and str(v).strip() != ""
+        )
+    )
+    bad = present & nums.isna()
+    if isinstance(f, models.DecimalField):
+        bad |= nums.abs() >= 10 ** (f.max_digits - f.decimal_places)
+        for v in f.validators:
+            if v.__class__.__name__ == "MinValueValidator":
+                bad |= nums < v.limit_value
+        places = f.decimal_places
+        clean = _objects(
+            [None if pd.isna(v) else Decimal(f"{v:.{places}f}") for v in nums], nums.index
+        )
+        return (
+            _blank(clean, bad),
+            bad,
+            _("not a number with at most %(d)s digits") % {"d": f.max_digits},
+        )
+    clean = _objects([None if pd.isna(v) else float(v) for v in nums], nums.index)
+    return _blank(clean, bad), bad, _("not a number")
+
+
+def _convert_bool(f, raw):
+    def one(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, bool | np.bool_):
+            return bool(v)
+        text = str(v).strip().lower()
+        if text.endswith(".0"):
+            text = text[:-2]
+        if text == "":
+            return None
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+        return _BAD
+
+    clean = _objects([one(v) for v in raw], raw.index)
+    bad = clean.map(lambda v: v is _BAD).astype(bool)
+    return _blank(clean, bad), bad, _("not yes/no (是/否, 1/0, true/false)")
+
+
+def _convert_date(f, raw):
+    def norm(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, dt.date | pd.Timestamp | np.datetime64):
+            return pd.Timestamp(v).strftime("%Y-%m-%d")
+        text = str(v).strip()
+        if not text:
+            return None
+        text = (
+            text.replace("年", "-")
+            .replace("月", "-")
+            .replace("日", "")
+            .replace("/", "-")
+            .replace(".", "-")
+        )
+        text = text.split("T")[0].split(" ")[0]
+        if len(text) == 8 and text.isdigit():
+            text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+        return text
+
+    texts = raw.map(norm)
+    parsed = pd.to_datetime(texts, format="%Y-%m-%d", errors="coerce")
+    bad = texts.notna() & parsed.isna()
+    clean = _objects([None if pd.isna(v) else v.date() for v in parsed], parsed.index)
+    return _blank(clean, bad), bad, _("not a date (use YYYY-MM-DD)")
+
+
+def _convert_fk(f, raw):
+    codes = _as_text(raw)
+    wanted = sorted({c for c in codes if c is not None})
+    found = dict(f.related_model.objects.filter(code__in=wanted).values_list("code", "pk"))
+    clean = _objects([None if v is None else found.get(v, _BAD) for v in codes], codes.index)
+    bad = clean.map(lambda v: v is _BAD).astype(bool)
+    what = str(f.related_model._meta.verbose_name)
+    return _blank(clean, bad), bad, _("no %(what)s has this code") % {"what": what}
+
+
+def _converter(f):
+    if isinstance(f, models.ForeignKey):
+        return _convert_fk
+    if isinstance(f, models.BooleanField):
+        return _convert_bool
+    if isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField):
+        return _convert_date
+    if isinstance(f, models.IntegerField):
+        return _convert_int
+    if isinstance(f, models.DecimalField | models.FloatField):
+        return _convert_decimal
+    return _convert_text
+
+
+# --- geometry ---
+
+_MULTI_OF = {"POINT": "MULTIPOINT", "LINESTRING": "MULTILINESTRING", "POLYGON": "MULTIPOLYGON"}
+_TYPE_IDS = {
+    "POINT": 0,
+    "LINESTRING": 1,
+    "POLYGON": 3,
+    "MULTIPOINT": 4,
+    "MULTILINESTRING": 5,
+    "MULTIPOLYGON": 6,
+}
+_DIMENSION = {
+    "POINT": 0,
+    "MULTIPOINT": 0,
+    "LINESTRING": 1,
+    "MULTILINESTRING": 1,
+    "POLYGON": 2,
+    "MULTIPOLYGON": 2,
+}
+
+
+def _fit_type(geoms: np.ndarray, want: str) -> tuple[np.ndarray, np.ndarray]:
+    """Promote single to multi (or a one-part multi to single) to match ``want``.
+    Returns (geometries, wrong-type mask)."""
+    kinds = shapely.get_type_id(geoms)
+    if want == "GEOMETRY":
+        return geoms, kinds == 7
+    want_id = _TYPE_IDS[want]
+    out = geoms.copy()
+    wrong = kinds != want_id
+    if want.startswith("MULTI"):
+        single_id = _TYPE_IDS[want[5:]]
+        promote = kinds == single_id
+        if promote.any():
+            maker = {4: shapely.multipoints, 5: shapely.multilinestrings, 6: shapely.multipolygons}[
+                want_id
+            ]
+            out[promote] = [maker([g]) for g in geoms[promote]]
+            wrong &= ~promote
+    else:
+        multi_id = _TYPE_IDS[_MULTI_OF[want]]
+        demote = (kinds == multi_id) & (shapely.get_num_geometries(geoms) == 1)
+        if demote.any():
+            out[demote] = shapely.get_geometry(geoms[demote], 0)
+            wrong &= ~demote
+    return out, wrong
+
+
+def _keep_dimension(geom, want: str, original_dim: int):
+    """After make_valid: keep the parts of the wanted dimension (a polygon's stray lines go)."""
+    if geom is None:
+        return geom
+    dim = original_dim if want == "GEOMETRY" else _DIMENSION[want]
+    parts = [p for p in shapely.get_parts(geom) if shapely.get_dimensions(p) == dim]
+    if not parts:
+        return None
+    if dim == 2:
+        merged = shapely.union_all(parts)
+        return merged
+    return shapely.union_all(parts) if dim == 1 else shapely.multipoints(parts)
+
+
+def _area_geom(model, **lookup):
+    from geo_cm.models import District, Subdistrict
+
+    row = (
+        (District if model == "district" else Subdistrict)
+        .objects.filter(**lookup)
+        .values_list("geom", flat=True)
+        .first()
+    )
+    if row is None:
+        return None
+    geom = shapely.from_wkb(bytes(row.wkb))
+    shapely.prepare(geom)
+    return geom
+
+
+def _fmt(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value)[:200]
+
+
+def import_validate(
+    *,
+    layer,
+    source: Source,
+    mapping: dict[str, str],
+    mode: str = "upsert",
+    offset: str | None = None,
+    repair: bool = False,
+    subdistrict: str | None = None,
+    progress=None,
+) -> Validated:
+    """Check every row of ``source`` against ``layer`` with ``mapping`` (field -> column).
+
+    ``offset`` "gcj02"/"bd09" declares Amap/Baidu coordinates (converted to WGS84);
+    ``repair`` repairs invalid geometries with make_valid (reported) instead of rejecting
+    them; ``mode`` create refuses codes that exist; replace needs ``subdistrict`` (a code)
+    and refuses rows outside it. Nothing is written.
+    """
+    if mode not in MODES:
+        raise MappingError(_("The mode must be create, upsert or replace."))
+    if offset not in (None, *OFFSETS):
+        raise MappingError(_("The coordinate offset must be gcj02 or bd09."))
+    mapping = mapping_check(layer=layer, mapping=mapping, columns=list(source.frame.columns))
+    model = layer.model
+    n = source.count
+    problems: list[Problem] = []
+    bad_rows = np.zeros(n, dtype=bool)
+    rownum = np.arange(1, n + 1)
+    frame = source.frame.reset_index(drop=True)
+    fields = {f.name: f for f in importable_fields(layer)}
+    values: dict[str, pd.Series] = {}
+
+    def flag(mask, fname, raw, text, severity=ERROR):
+        mask = np.asarray(mask, dtype=bool)
+        idx = np.flatnonzero(mask)
+        if severity == ERROR:
+            bad_rows[idx] = True
+        room = REPORT_MAX - len(problems)
+        for i in idx[: max(room, 0)]:
+            problems.append(
+                Problem(
+                    int(rownum[i]),
+                    fname,
+                    _fmt(raw.iloc[i] if raw is not None else None),
+                    text,
+                    severity,
+                )
+            )
+        if len(idx) > room > -1:
+            problems.extend([])  # counts stay exact through bad_rows; the list is capped
+
+    for name, column in mapping.items():
+        f = fields[name]
+        raw = frame[column].astype(object)
+        clean, bad, text = _converter(f)(f, raw)
+        flag(bad.to_numpy(dtype=bool), name, raw, text)
+        missing = clean.isna().to_numpy() & ~bad.to_numpy(dtype=bool)
+        if not f.null and not f.blank and not f.has_default():
+            flag(missing, name, raw, _("required, but empty"))
+        elif not f.null and missing.any():
+            # An empty cell in a NOT NULL column means the field's default ("" for text).
+            fill = f.get_default()
+            if fill is not None:
+                arr = clean.to_numpy(dtype=object).copy()
+                arr[missing] = fill
+                clean = pd.Series(arr, index=clean.index, dtype=object)
+        values[name] = clean
+        if progress:
+            progress(1)
+
+    # Asset codes: required, and unique inside the file (never a silent last-one-wins).
+    codes = values["code"]
+    raw_codes = frame[mapping["code"]].astype(object)
+    dup = codes.notna() & codes.duplicated(keep="first")
+    if dup.any():
+        first = {c: i for i, c in reversed(list(enumerate(codes))) if c is not None}
+        for i in np.flatnonzero(dup.to_numpy()):
+            if len(problems) < REPORT_MAX:
+                problems.append(Problem(int(rownum[i]), "code", codes.iloc[i],
+                                        _("duplicate code: row %(r)d has it too") % {"r": first[codes.iloc[i]] + 1}))  # fmt: skip
+        bad_rows[dup.to_numpy()] = True
+
+    existing = dict(
+        model.objects.filter(code__in=[c for c in codes.dropna().unique()]).values_list(
+            "code", layer.status_field
+        )
+    )
+    is_existing = codes.map(lambda c: c in existing).to_numpy(dtype=bool)
+    if mode == "create":
+        flag(
+            is_existing,
+            "code",
+            raw_codes,
+            _("already exists; import with mode upsert to update it"),
+        )
+
+    # Required fields that are not mapped: new records cannot be created without them.
+    for name, f in fields.items():
+        if name in mapping or f.null or f.blank or f.has_default() or name == layer.status_field:
+            continue
+        flag(
+            ~is_existing, name, None, _("required for a new record, but no column is mapped to it")
+        )
+
+    # Status: a known value, and for existing records a transition the state machine allows.
+    machine = layer.status_machine
+    if layer.status_field in values and machine is not None:
+        status = values[layer.status_field]
+        old = [existing.get(c) for c in codes]
+        illegal = [
+            o is not None and isinstance(s, str) and s != o and s not in machine.allowed(o)
+            for o, s in zip(old, status, strict=False)
+        ]
+        flag(illegal, layer.status_field, status,
+             _("this status change is not allowed by the layer's state machine"))  # fmt: skip
+
+    # --- geometry ---
+    geoms = source.geoms.copy()
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    flag(empty, "geometry", None, _("empty geometry"))
+    geoms[empty] = None
+    geoms = shapely.force_2d(geoms)
+    if offset:
+        if not source.crs.geographic:
+            problems.append(Problem(0, "geometry", f"EPSG:{source.crs.epsg}",
+                                    _("GCJ-02/BD-09 coordinates are longitude/latitude; the file is projected.")))  # fmt: skip
+        else:
+            geoms = gcj02.geometries_to_wgs84(geoms, offset=offset)
+    try:
+        geoms = crs_module.geometries_to_wgs84(geoms, crs=source.crs)
+    except Exception:  # noqa: BLE001 - PROJ errors on absurd input become range errors below
+        geoms = np.full(n, None, dtype=object)
+    present = ~shapely.is_missing(geoms)
+    bounds = shapely.bounds(geoms)
+    with np.errstate(invalid="ignore"):
+        out_of_range = present & ~(
+            (bounds[:, 0] >= -180)
+            & (bounds[:, 2] <= 180)
+            & (bounds[:, 1] >= -90)
+            & (bounds[:, 3] <= 90)
+        )
+        out_of_range |= present & ~np.isfinite(bounds).all(axis=1)
+    flag(out_of_range, "geometry", None,
+         _("coordinates out of range for longitude/latitude: is the coordinate system (CRS) right?"))  # fmt: skip
+    geoms[out_of_range] = None
+    present &= ~out_of_range
+
+    geom_field = model._meta.get_field(layer.geometry_field)
+    want = geom_field.geom_type
+    geoms[present], wrong = _fit_type(geoms[present], want)
+    wrong_full = np.zeros(n, dtype=bool)
+    wrong_full[np.flatnonzero(present)[wrong]] = True
+    kinds = shapely.get_type_id(source.geoms)
+    type_names = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+                  6: "MultiPolygon", 7: "GeometryCollection"}  # fmt: skip
+    want_name = geom_field.geom_class.__name__ if geom_field.geom_class else "Geometry"
+    for i in np.flatnonzero(wrong_full):
+        if len(problems) < REPORT_MAX:
+            problems.append(Problem(int(rownum[i]), "geometry", type_names.get(int(kinds[i]), "?"),
+                                    _("wrong geometry type; this layer takes %(want)s") % {"want": want_name}))  # fmt: skip
+    bad_rows |= wrong_full
+    present &= ~wrong_full
+    invalid = present & ~shapely.is_valid(geoms)
+    if invalid.any():
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        if repair:
+            fixed = shapely.make_valid(geoms[invalid])
+            dims = shapely.get_dimensions(geoms[invalid])
+            fixed = np.array(
+                [_keep_dimension(g, want, d) for g, d in zip(fixed, dims, strict=False)],
+                dtype=object,
+            )
+            fixed, still_wrong = (
+                _fit_type(fixed, want) if len(fixed) else (fixed, np.zeros(0, bool))
+            )
+            for j, i in enumerate(np.flatnonzero(invalid)):
+                if fixed[j] is None or still_wrong[j]:
+                    bad_rows[i] = True
+                    problems.append(
+                        Problem(
+                            int(rownum[i]),
+                            "geometry",
+                            reasons[j],
+                            _("invalid geometry that could not be repaired"),
+                        )
+                    )
+                else:
+                    problems.append(
+                        Problem(
+                            int(rownum[i]),
+                            "geometry",
+                            reasons[j],
+                            _("invalid geometry, repaired (MakeValid)"),
+                            WARNING,
+                        )
+                    )
+            geoms[invalid] = fixed
+        else:
+            for j, i in enumerate(np.flatnonzero(invalid)):
+                problems.append(Problem(int(rownum[i]), "geometry", reasons[j],
+                                        _("invalid geometry; choose repair to fix it with MakeValid, or correct it")))  # fmt: skip
+            bad_rows[invalid] = True
+
+    # Outside the district: usually a CRS or offset mistake, so it is flagged, not refused.
+    ok_geom = present & ~bad_rows
+    extent = None
+    outside = 0
+    if ok_geom.any():
+        b = shapely.bounds(geoms[ok_geom])
+        extent = (
+            float(b[:, 0].min()),
+            float(b[:, 1].min()),
+            float(b[:, 2].max()),
+            float(b[:, 3].max()),
+        )
+        district = _area_geom("district")
+        if district is not None:
+            out_mask = np.zeros(n, dtype=bool)
+            out_mask[ok_geom] = ~shapely.intersects(district, geoms[ok_geom])
+            outside = int(out_mask.sum())
+            flag(
+                out_mask,
+                "geometry",
+                None,
+                _("outside the district (is the CRS or GCJ-02 offset right?)"),
+                WARNING,
+            )
+        if mode == "replace":
+            area = _area_geom("subdistrict", code=subdistrict) if subdistrict else None
+            if area is None:
+                problems.append(
+                    Problem(
+                        0,
+                        "subdistrict",
+                        subdistrict or "",
+                        _("replace needs an existing subdistrict code"),
+                    )
+                )
+            else:
+                elsewhere = np.zeros(n, dtype=bool)
+                elsewhere[ok_geom] = ~shapely.intersects(
+                    area, shapely.point_on_surface(geoms[ok_geom])
+                )
+                flag(elsewhere, "geometry", None, _("outside the subdistrict this import replaces"))
+
+    keep = ~bad_rows
+    shapely.set_srid(geoms[keep], 4326)
+    ewkb = shapely.to_wkb(shapely.set_srid(geoms[keep], 4326), hex=True, include_srid=True)
+    problems.sort(key=lambda p: (p.row, p.field))
+    return Validated(
+        layer=layer,
+        mapping=mapping,
+        rows=rownum[keep],
+        values={k: v[keep].reset_index(drop=True) for k, v in values.items()},
+        ewkb=np.asarray(ewkb, dtype=object),
+        problems=problems,
+        total=n,
+        error_rows=int(bad_rows.sum()),
+        warnings=list(source.warnings),
+        extent=extent,
+        outside_district=outside,
+    )

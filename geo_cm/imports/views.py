@@ -1,0 +1,69 @@
+"""Export endpoint: ``/api/export/<layer>?format=geojson|gpkg|shp|csv|xlsx``.
+
+Filters: ``subdistrict`` (current or former code), ``status`` (comma-separated), ``bbox``
+(CRS84 minLon,minLat,maxLon,maxLat) and ``encoding`` (shapefiles: utf-8 or gbk). Anonymous
+users export public layers with the public fields only; staff holding ``view`` get the
+staff fields. A bad parameter is a 400 naming it; an unknown or hidden layer a 404.
+"""
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from geo_cm.api.params import ItemFilters, ParamError, parse_bbox, parse_statuses, reject_unknown
+from geo_cm.registry import registry
+from geo_cm.selectors import subdistrict_codes
+
+from .exports import FORMATS, SHAPEFILE_ENCODINGS, export_error, layer_export
+
+EXPORT_PARAMS = {"format", "subdistrict", "status", "bbox", "encoding"}
+
+
+class LayerExportView(APIView):
+    permission_classes = [AllowAny]  # visibility is the layer's: checked below
+
+    def perform_content_negotiation(self, request, force=False):
+        # DRF reads ?format= as a renderer choice (and 404s on "shp"); here it names the
+        # file format, so errors are always JSON and the file is written by hand.
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(
+        summary="Export a layer",
+        parameters=[
+            OpenApiParameter("format", str, enum=list(FORMATS)),
+            OpenApiParameter("subdistrict", str),
+            OpenApiParameter("status", str),
+            OpenApiParameter("bbox", str),
+            OpenApiParameter("encoding", str, enum=list(SHAPEFILE_ENCODINGS)),
+        ],
+        responses={(200, "application/octet-stream"): bytes},
+    )
+    def get(self, request, layer: str):
+        lay = registry.get(layer)
+        if lay is None or not lay.visible_to(request.user):
+            raise Http404
+        query = request.query_params
+        reject_unknown(query, EXPORT_PARAMS)
+        fmt = query.get("format", "geojson")
+        if fmt not in FORMATS:
+            raise ParamError("format", export_error("format"))
+        encoding = query.get("encoding", "utf-8")
+        if encoding.lower() not in SHAPEFILE_ENCODINGS:
+            raise ParamError("encoding", export_error("encoding"))
+        subdistrict = query.get("subdistrict")
+        if subdistrict is not None and subdistrict not in subdistrict_codes():
+            raise ParamError("subdistrict", f"Unknown subdistrict code '{subdistrict[:20]}'.")
+        filters = ItemFilters(
+            bbox=parse_bbox(query.get("bbox")),
+            statuses=parse_statuses(query.get("status"), lay),
+            subdistrict=subdistrict,
+        )
+        export = layer_export(
+            layer=lay, user=request.user, fmt=fmt, filters=filters, encoding=encoding
+        )
+        response = HttpResponse(export.content, content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        response["X-Feature-Count"] = str(export.count)
+        return response
