@@ -3,6 +3,10 @@
 import calendar
 import datetime as dt
 
+from django.utils.translation import get_language
+
+from geo_cm.models import Subdistrict
+
 from .models import Target
 from .registry import metrics
 
@@ -57,9 +61,83 @@ def target_actual(target: Target, *, subdistrict=None, start=None, end=None):
     return (float(reading.value) if reading else None), None
 
 
+def _period_end(target: Target, today: dt.date) -> dt.date:
+    """The last day counted when judging on ``today``: today, capped at the plan year's end."""
+    return min(today, dt.date(target.plan.year, 12, 31))
+
+
+def _subdistrict_name(subdistrict) -> str:
+    if subdistrict.name_en and (get_language() or "").startswith("en"):
+        return subdistrict.name_en
+    return subdistrict.name
+
+
+def target_breakdown(target: Target, *, today: dt.date) -> list[dict]:
+    """The actual of a metric target in each subdistrict, with its allocation where one exists.
+
+    Returns one dict per subdistrict, ordered by code: ``subdistrict_code``,
+    ``subdistrict_name`` (English name when the active language is English and one is known),
+    ``allocation`` (float or None) and ``actual`` (float, in the target's unit, counted from
+    1 January of the plan year to ``today`` capped at 31 December).
+
+    Allocations are targets of the same plan that name the same metric and a subdistrict:
+    for a district-wide target every subdistrict is listed with its allocated share, if any;
+    an allocated target lists only its own subdistrict, with its own value as the allocation.
+    Reported indicators and targets whose metric is not declared give an empty list.
+    """
+    if target.kind != Target.Kind.METRIC or metrics.get(target.metric_key) is None:
+        return []
+    if target.subdistrict_id is not None:
+        subdistricts = [target.subdistrict]
+        allocations = {target.subdistrict_id: float(target.target_value)}
+    else:
+        subdistricts = list(Subdistrict.objects.only("code", "name", "name_en").order_by("code"))
+        allocations = {
+            sub_id: float(value)
+            for sub_id, value in Target.objects.filter(
+                plan_id=target.plan_id,
+                metric_key=target.metric_key,
+                subdistrict__isnull=False,
+            ).values_list("subdistrict_id", "target_value")
+        }
+    end = _period_end(target, today)
+    rows = []
+    for subdistrict in subdistricts:
+        actual, _ = target_actual(target, subdistrict=subdistrict, end=end)
+        rows.append(
+            {
+                "subdistrict_code": subdistrict.code,
+                "subdistrict_name": _subdistrict_name(subdistrict),
+                "allocation": allocations.get(subdistrict.pk),
+                "actual": actual,
+            }
+        )
+    return rows
+
+
+def target_readings(target: Target, *, today: dt.date, limit: int = 12) -> list[dict]:
+    """The latest ``limit`` readings of a reported indicator up to ``today``, oldest first:
+    ``value`` (float, in the target's unit), ``measured_on`` (date) and ``scope``."""
+    readings = target.readings.filter(measured_on__lte=today).order_by("-measured_on", "-pk")
+    rows = [
+        {"value": float(r.value), "measured_on": r.measured_on, "scope": r.scope}
+        for r in readings[:limit]
+    ]
+    return rows[::-1]
+
+
 def target_progress(target: Target, *, today: dt.date) -> dict:
-    """actual, target, percent, expected-by-today and status for one target."""
-    actual, _ = target_actual(target)
+    """actual, target, percent, expected-by-today and status for one target, judged on
+    ``today`` (records dated after it do not count).
+
+    Metric targets add ``monthly`` (cumulative actual and expected at each month's end;
+    months after ``today`` have ``cumulative`` None), ``metric``, ``layer`` (the layer slug
+    of the contributing records) and ``by_subdistrict`` (see :func:`target_breakdown`).
+    Reported indicators add ``readings`` (see :func:`target_readings`) and ``measured_on``
+    (the date of the reading used as the actual).
+    """
+    end = _period_end(target, today)
+    actual, _ = target_actual(target, end=end)
     goal = float(target.target_value)
     expected = expected_by(target, today)
     result = {
@@ -70,6 +148,7 @@ def target_progress(target: Target, *, today: dt.date) -> dict:
         "unit": target.unit,
         "kind": target.kind,
         "comparator": target.comparator,
+        "subdistrict": target.subdistrict.code if target.subdistrict_id else None,
         "target": goal,
         "actual": actual,
         "expected_by_today": round(expected, 3),
@@ -77,20 +156,39 @@ def target_progress(target: Target, *, today: dt.date) -> dict:
         "status": _status(target, actual, expected) if actual is not None else "no_data",
     }
     if target.kind == Target.Kind.METRIC:
-        result["monthly"] = _monthly(target)
+        metric = metrics.get(target.metric_key)
+        result["metric"] = target.metric_key
+        result["layer"] = metric.layer if metric else None
+        result["monthly"] = _monthly(target, today)
+        result["by_subdistrict"] = target_breakdown(target, today=today)
+    else:
+        readings = target_readings(target, today=end)
+        result["readings"] = readings
+        result["measured_on"] = readings[-1]["measured_on"] if actual is not None else None
     return result
 
 
-def _monthly(target: Target) -> list[dict]:
-    """Cumulative value at the end of each month of the plan year."""
+def _monthly(target: Target, today: dt.date) -> list[dict]:
+    """Cumulative value and expected value at the end of each month of the plan year."""
     year = target.plan.year
     series = []
     for month in range(1, 13):
-        end = dt.date(year, month, calendar.monthrange(year, month)[1])
-        value, _ = target_actual(target, end=end)
-        series.append({"month": month, "cumulative": value})
+        month_end = dt.date(year, month, calendar.monthrange(year, month)[1])
+        if month_end.replace(day=1) > today:
+            value = None  # not yet reached on the day judged
+        else:
+            value, _ = target_actual(target, end=min(month_end, today))
+        series.append(
+            {
+                "month": month,
+                "cumulative": value,
+                "expected": round(expected_by(target, month_end), 3),
+            }
+        )
     return series
 
 
 def plan_progress(*, plan, today: dt.date) -> list[dict]:
-    return [target_progress(t, today=today) for t in plan.targets.all()]
+    """:func:`target_progress` of every target of ``plan``, in code order."""
+    targets = plan.targets.select_related("plan", "subdistrict").order_by("code")
+    return [target_progress(t, today=today) for t in targets]
