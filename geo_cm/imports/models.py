@@ -61,3 +61,73 @@ class ImportRecord(models.Model):
     @property
     def source_label(self) -> str:
         return f"import:{self.pk}"
+
+
+class ImportUpload(models.Model):
+    """A file a GIS staff member uploaded on the import pages, with the choices made so far.
+
+    The bytes live in the database, not on a shared disk, so the worker that commits the
+    import (another process, maybe another machine) reads exactly what was inspected; they
+    are cleared once the import is committed.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name=_("user")
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    layer = models.CharField(_("layer"), max_length=100)
+    file_name = models.CharField(_("file name"), max_length=300)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content = models.BinaryField(_("content"), editable=False)
+    encoding = models.CharField(_("encoding"), max_length=40, blank=True)
+    crs = models.CharField(_("coordinate system"), max_length=40, blank=True)
+    offset = models.CharField(_("coordinate offset"), max_length=10, blank=True)
+    mode = models.CharField(
+        _("mode"), max_length=10, choices=ImportRecord.Mode.choices, default="upsert"
+    )
+    subdistrict = models.CharField(_("subdistrict replaced"), max_length=12, blank=True)
+    repair = models.BooleanField(_("repair invalid geometries"), default=False)
+    # None until the user edits it: the proposal from the layer's declaration applies.
+    mapping = models.JSONField(_("field mapping"), null=True, blank=True)
+    validation = models.ForeignKey(
+        ImportRecord,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("validation"),
+    )
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    result = models.ForeignKey(
+        ImportRecord,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("result"),
+    )
+
+    class Meta:
+        verbose_name = _("uploaded file")
+        verbose_name_plural = _("uploaded files")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"upload:{self.pk} {self.layer} {self.file_name}"
+
+    def options(self) -> dict:
+        """The keyword arguments of ``import_file`` these choices stand for."""
+        return {
+            "layer_slug": self.layer,
+            "file_name": self.file_name,
+            "encoding": self.encoding or None,
+            "crs": self.crs or None,
+            "offset": self.offset or None,
+            "mapping": self.mapping,
+            "mode": self.mode,
+            "subdistrict": self.subdistrict or None,
+            "repair": self.repair,
+        }

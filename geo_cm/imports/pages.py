@@ -1,0 +1,288 @@
+"""GIS staff's import pages: upload, inspect and map fields, validate, commit in the
+background, and the result.
+
+Every refusal is a 4xx page with the sentence the importer wrote; nothing is written to a
+layer before the commit job, and the commit is one transaction.
+"""
+
+import csv
+import io
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from geo_cm.basemaps import basemap_config
+from geo_cm.registry import registry
+
+from .forms import ImportOptionsForm, UploadForm
+from .models import ImportRecord, ImportUpload
+from .services import USER_ERRORS
+from .uploads import (
+    import_permission_check,
+    layers_importable_by,
+    upload_commit_enqueue,
+    upload_inspect,
+    upload_store,
+    upload_validate,
+)
+from .validate import importable_fields
+
+REPORT_ROWS_SHOWN = 500
+READ_OPTIONS = ("encoding", "crs", "offset")
+
+
+def _importer(request):
+    layers = layers_importable_by(request.user)
+    if not layers:
+        raise PermissionDenied(_("Importing is for GIS staff."))
+    return layers
+
+
+def _upload(request, pk) -> ImportUpload:
+    upload = ImportUpload.objects.select_related("validation", "job", "result").filter(pk=pk)
+    upload = upload.first()
+    if upload is None or (upload.user_id != request.user.pk and not request.user.is_superuser):
+        raise Http404(_("No such upload."))
+    return upload
+
+
+def _record(request, pk) -> ImportRecord:
+    record = ImportRecord.objects.select_related("user").filter(pk=pk).first()
+    layer = registry.get(record.layer) if record else None
+    allowed = record is not None and (
+        record.user_id == request.user.pk
+        or layer is not None
+        and request.user.has_perm(layer.perm("view"))
+    )
+    if not allowed:
+        raise Http404(_("No such import."))
+    return record
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def imports_home(request):
+    """Upload form and the latest imports."""
+    layers = _importer(request)
+    status = 200
+    if request.method == "POST":
+        form = UploadForm(request.POST, request.FILES, layers=layers)
+        if form.is_valid():
+            try:
+                upload = upload_store(
+                    user=request.user,
+                    layer_slug=form.cleaned_data["layer"],
+                    uploaded=form.cleaned_data["file"],
+                    options=form.cleaned_data,
+                )
+            except USER_ERRORS as exc:
+                form.add_error("file", str(exc))
+            else:
+                return redirect("import-inspect", pk=upload.pk)
+        status = 400
+    else:
+        form = UploadForm(layers=layers)
+    titles = {lay.slug: lay.title for lay in registry.all()}
+    records = list(
+        ImportRecord.objects.select_related("user").filter(layer__in=[lay.slug for lay in layers])[
+            :20
+        ]
+    )
+    uploads = list(
+        ImportUpload.objects.filter(user=request.user, result=None).defer("content")[:10]
+    )
+    for item in (*records, *uploads):
+        item.layer_title = titles.get(item.layer, item.layer)
+    context = {"form": form, "records": records, "uploads": uploads}
+    return render(request, "imports/home.html", context, status=status)
+
+
+def _options_form(upload, inspection, data=None):
+    layer = registry.get(upload.layer)
+    initial = {
+        "encoding": upload.encoding,
+        "crs": upload.crs,
+        "offset": upload.offset,
+        "mode": upload.mode,
+        "subdistrict": upload.subdistrict,
+        "repair": upload.repair,
+        **{f"map__{name}": column for name, column in inspection["mapping"].items()},
+    }
+    return ImportOptionsForm(
+        data,
+        initial=initial,
+        fields=importable_fields(layer),
+        columns=inspection["columns"],
+    )
+
+
+def _inspect_page(request, upload, inspection, form, *, status=200, error=None):
+    layer = registry.get(upload.layer)
+    return render(
+        request,
+        "imports/inspect.html",
+        {
+            "upload": upload,
+            "layer": layer,
+            "inspection": inspection,
+            "form": form,
+            "error": error,
+            "config": {
+                "basemap": basemap_config(),
+                "areas": reverse("district-boundary"),
+                "preview": inspection["preview"] if inspection else None,
+            },
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_inspect(request, pk):
+    """Inspection, preview map, read options and the mapping editor. POST with
+    ``action=reread`` re-reads with new options; ``action=validate`` checks the whole file."""
+    _importer(request)
+    upload = _upload(request, pk)
+    if upload.result_id is not None:
+        return redirect("import-record", pk=upload.result_id)
+    try:
+        inspection = upload_inspect(upload)
+    except USER_ERRORS as exc:
+        inspection = None
+        read_error = str(exc)
+    else:
+        read_error = None
+    if request.method == "GET":
+        if inspection is None:
+            form = ImportOptionsForm(initial={"encoding": upload.encoding, "crs": upload.crs})
+            return _inspect_page(request, upload, None, form, status=400, error=read_error)
+        return _inspect_page(request, upload, inspection, _options_form(upload, inspection))
+
+    form = (
+        _options_form(upload, inspection, request.POST)
+        if inspection
+        else ImportOptionsForm(request.POST)
+    )
+    if not form.is_valid():
+        return _inspect_page(request, upload, inspection, form, status=400, error=read_error)
+    data = form.cleaned_data
+    reread = any(data[name] != getattr(upload, name) for name in READ_OPTIONS)
+    for name in (*READ_OPTIONS, "mode", "subdistrict", "repair"):
+        setattr(upload, name, data[name] if data[name] is not None else "")
+    # New read options may rename the columns: the mapping is proposed afresh.
+    upload.mapping = None if reread or inspection is None else form.mapping()
+    try:
+        import_permission_check(user=request.user, layer_slug=upload.layer, mode=upload.mode)
+        if reread:
+            inspection = upload_inspect(upload)
+    except USER_ERRORS as exc:
+        return _inspect_page(request, upload, inspection, form, status=400, error=str(exc))
+    upload.validation = None
+    upload.save()
+    if reread or request.POST.get("action") != "validate":
+        return redirect("import-inspect", pk=upload.pk)
+    try:
+        upload_validate(upload)
+    except USER_ERRORS as exc:
+        return _inspect_page(request, upload, inspection, form, status=400, error=str(exc))
+    return redirect("import-validation", pk=upload.pk)
+
+
+def _record_page(request, record, *, upload=None):
+    layer = registry.get(record.layer)
+    can_commit = (
+        upload is not None
+        and upload.result_id is None
+        and record.status == ImportRecord.Status.VALIDATED
+    )
+    errors = sum(1 for p in record.report if p.get("severity") == "error")
+    return render(
+        request,
+        "imports/record.html",
+        {
+            "record": record,
+            "upload": upload,
+            "layer": layer,
+            "can_commit": can_commit,
+            "rows": record.report[:REPORT_ROWS_SHOWN],
+            "more_rows": max(0, len(record.report) - REPORT_ROWS_SHOWN),
+            "error_count": errors,
+            "warning_count": len(record.report) - errors,
+            "map_url": f"{reverse('map')}?layer={record.layer}",
+        },
+    )
+
+
+@login_required
+def import_validation(request, pk):
+    """The validation report of an upload, with the commit button when it is clean."""
+    _importer(request)
+    upload = _upload(request, pk)
+    if upload.validation is None:
+        return redirect("import-inspect", pk=upload.pk)
+    return _record_page(request, upload.validation, upload=upload)
+
+
+@login_required
+@require_POST
+def import_commit(request, pk):
+    _importer(request)
+    upload = _upload(request, pk)
+    try:
+        import_permission_check(user=request.user, layer_slug=upload.layer, mode=upload.mode)
+        upload_commit_enqueue(upload)
+    except USER_ERRORS as exc:
+        return render(
+            request, "imports/refused.html", {"message": str(exc), "upload": upload}, status=409
+        )
+    return redirect("import-progress", pk=upload.pk)
+
+
+@login_required
+def import_progress(request, pk):
+    """A live progress bar for the commit job; moves on to the result when it is done."""
+    _importer(request)
+    upload = _upload(request, pk)
+    if upload.job_id is None:
+        return redirect("import-inspect", pk=upload.pk)
+    return render(
+        request,
+        "imports/progress.html",
+        {
+            "upload": upload,
+            "job": upload.job,
+            "config": {
+                "job": reverse("job", kwargs={"pk": upload.job_id}),
+                "record": reverse("import-record", kwargs={"pk": 0}),
+                "inspect": reverse("import-inspect", kwargs={"pk": upload.pk}),
+            },
+        },
+    )
+
+
+@login_required
+def import_record(request, pk):
+    """The record of one import (from the pages or the CLI): counts, warnings, report."""
+    record = _record(request, pk)
+    return _record_page(request, record)
+
+
+@login_required
+def import_report_csv(request, pk):
+    """The row report as CSV (UTF-8 with a BOM, so Excel shows the Chinese)."""
+    record = _record(request, pk)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    writer.writerow([_("row"), _("field"), _("value"), _("problem"), _("severity")])
+    for p in record.report:
+        writer.writerow([p["row"], p["field"], p["value"], p["problem"], p["severity"]])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{record.pk}-report.csv"'
+    return response

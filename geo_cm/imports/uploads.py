@@ -1,0 +1,234 @@
+"""The import pages' side of the flow: keep an upload, inspect it, validate it, commit it in
+the background.
+
+An ImportUpload holds the file's bytes and the choices made on the pages (encoding, CRS,
+offset, mapping, mode). Every step reads the bytes into a fresh temporary folder, so what
+is validated and what the worker commits are the very file that was inspected.
+"""
+
+import contextlib
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import shapely
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from geo_cm.jobs.queue import job_enqueue, job_report, task
+
+from . import crs as crs_module
+from . import validate as validate_module
+from .models import ImportRecord, ImportUpload
+from .readers import source_read
+from .safety import UnsafeFile, limit
+from .services import USER_ERRORS, import_file, import_inspect, layer_for_import
+
+PREVIEW_FEATURES = 300
+# How far along the job is after each step import_file reports.
+STEP_PROGRESS = {
+    "read": 0.15,
+    "validated": 0.45,
+    "staged": 0.6,
+    "updated": 0.7,
+    "inserted": 0.8,
+    "subdistricts": 0.9,
+}
+# Suffixes a browser upload may have (a loose .shp needs its siblings: upload a zip).
+UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".xlsx")
+
+
+class UploadRefused(UnsafeFile):
+    """The upload itself is refused (size, suffix, permission): a 4xx with the reason."""
+
+
+def layers_importable_by(user) -> list:
+    """The layers this user may import into: adding and changing records of the layer."""
+    from geo_cm.registry import registry
+
+    return [
+        layer
+        for layer in registry.all()
+        if user.has_perm(layer.perm("add")) and user.has_perm(layer.perm("change"))
+    ]
+
+
+def import_permission_check(*, user, layer_slug: str, mode: str = "upsert") -> None:
+    layer = layer_for_import(slug=layer_slug)
+    needed = ["add", "change"] + (["delete"] if mode == "replace" else [])
+    if not all(user.has_perm(layer.perm(action)) for action in needed):
+        raise UploadRefused(
+            _("You may not import into %(layer)s (in this mode).") % {"layer": layer.title}
+        )
+
+
+@contextlib.contextmanager
+def upload_file(upload: ImportUpload):
+    """The upload's bytes as a file in a temporary folder (removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="geocm-upload-") as folder:
+        # Our own name: the user's file name may hold anything; only the suffix matters.
+        path = Path(folder) / f"upload{Path(upload.file_name).suffix.lower()}"
+        path.write_bytes(bytes(upload.content))
+        yield path
+
+
+def _read(upload: ImportUpload, workdir: Path, path: Path):
+    return source_read(
+        path=path,
+        workdir=workdir,
+        file_name=upload.file_name,
+        encoding=upload.encoding or None,
+        crs=upload.crs or None,
+    )
+
+
+def upload_store(*, user, layer_slug: str, uploaded, options: dict) -> ImportUpload:
+    """Check and keep an uploaded file. Raises one of USER_ERRORS (nothing kept) when the
+    file is refused or cannot be read with the given options."""
+    import_permission_check(user=user, layer_slug=layer_slug)
+    name = Path(uploaded.name or "").name[:300]
+    if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+        raise UploadRefused(
+            _(
+                "Upload a zipped shapefile (.zip with .shp, .shx, .dbf and .prj), a GeoPackage, "
+                "GeoJSON, KML, CSV or XLSX file."
+            )
+        )
+    if uploaded.size > limit("IMPORT_MAX_UPLOAD_BYTES"):
+        raise UploadRefused(
+            _("The file is larger than the %(mb)d MB limit.")
+            % {"mb": limit("IMPORT_MAX_UPLOAD_BYTES") // 1_000_000}
+        )
+    digest = hashlib.sha256()
+    chunks = []
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+        chunks.append(chunk)
+    upload = ImportUpload(
+        user=user,
+        layer=layer_slug,
+        file_name=name,
+        size=uploaded.size,
+        sha256=digest.hexdigest(),
+        content=b"".join(chunks),
+        encoding=options.get("encoding") or "",
+        crs=options.get("crs") or "",
+        offset=options.get("offset") or "",
+    )
+    with upload_file(upload) as path, tempfile.TemporaryDirectory() as workdir:
+        _read(upload, Path(workdir), path)  # refuses what cannot be read, before keeping it
+    upload.save()
+    return upload
+
+
+def preview_geojson(source, *, offset: str | None, n: int = PREVIEW_FEATURES) -> dict:
+    """The first ``n`` features in EPSG:4326 (after the declared offset) for the preview map,
+    with their first few attributes."""
+    geoms = shapely.force_2d(source.geoms[:n])
+    if offset:
+        geoms = validate_module.gcj02.geometries_to_wgs84(geoms, offset=offset)
+    try:
+        geoms = crs_module.geometries_to_wgs84(geoms, crs=source.crs)
+    except Exception:  # noqa: BLE001 - absurd coordinates for the CRS: nothing to preview
+        geoms = np.full(len(geoms), None, dtype=object)
+    columns = [str(c) for c in source.frame.columns[:6]]
+    features = []
+    for i, geom in enumerate(geoms):
+        if geom is None or shapely.is_empty(geom):
+            continue
+        row = source.frame.iloc[i]
+        features.append(
+            {
+                "type": "Feature",
+                "id": i + 1,
+                "geometry": json.loads(shapely.to_geojson(shapely.set_precision(geom, 1e-7))),
+                "properties": {c: _short(row.iloc[k]) for k, c in enumerate(columns)},
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _short(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value)[:80]
+
+
+def upload_inspect(upload: ImportUpload) -> dict:
+    """What the inspection page shows: import_inspect, the preview and the mapping in use.
+    Raises one of USER_ERRORS when the file cannot be read with the upload's options."""
+    layer = layer_for_import(slug=upload.layer)
+    with upload_file(upload) as path, tempfile.TemporaryDirectory() as workdir:
+        source = _read(upload, Path(workdir), path)
+        inspection = import_inspect(layer=layer, source=source)
+        inspection["preview"] = preview_geojson(source, offset=upload.offset or None)
+    inspection["proposed_mapping"] = inspection["mapping"]
+    if upload.mapping is not None:
+        inspection["mapping"] = upload.mapping
+    inspection["columns"] = [f["name"] for f in inspection["fields"]]
+    return inspection
+
+
+def upload_validate(upload: ImportUpload) -> ImportRecord:
+    """Validate the whole file with the upload's choices (a dry run: nothing is written to
+    the layer) and remember the outcome on the upload."""
+    with upload_file(upload) as path:
+        outcome = import_file(path=path, by=upload.user, dry_run=True, **upload.options())
+    upload.validation = outcome.record
+    upload.save(update_fields=["validation"])
+    return outcome.record
+
+
+def upload_commit_enqueue(upload: ImportUpload):
+    """Queue the commit of a validated upload; returns its job. A second click while the
+    job is queued or running returns the same job."""
+    from geo_cm.jobs.models import Job
+
+    if upload.job_id and upload.job.status in (Job.Status.QUEUED, Job.Status.RUNNING):
+        return upload.job
+    if upload.result_id is not None:
+        raise UploadRefused(_("This file is imported already; upload it again to re-import."))
+    if upload.validation is None or upload.validation.status != ImportRecord.Status.VALIDATED:
+        raise UploadRefused(
+            _("Check the whole file first; only a file without errors is imported.")
+        )
+    with transaction.atomic():
+        job = job_enqueue(name="imports.commit", args={"upload": upload.pk}, by=upload.user)
+        if job is None:  # the same commit is queued already
+            job = Job.objects.filter(
+                name="imports.commit", args={"upload": upload.pk}, status=Job.Status.QUEUED
+            ).first()
+        upload.job = job
+        upload.save(update_fields=["job"])
+    return job
+
+
+@task("imports.commit")
+def import_commit_job(job, *, upload: int):
+    """Commit an uploaded file: read, validate again, write in one transaction."""
+    item = ImportUpload.objects.select_related("user").get(pk=upload)
+    reached = {"value": 0.05}
+
+    def progress(step, *_args):
+        reached["value"] = max(reached["value"], STEP_PROGRESS.get(step, reached["value"]))
+        job_report(job, progress=reached["value"], message=step)
+
+    job_report(job, progress=0.05, message="start")
+    try:
+        with upload_file(item) as path:
+            outcome = import_file(path=path, by=item.user, progress=progress, **item.options())
+    except USER_ERRORS as exc:
+        # The failed import's sentence is the job's message (the page shows it).
+        raise RuntimeError(str(exc)) from exc
+    record = outcome.record
+    if record.status == ImportRecord.Status.COMMITTED:
+        item.result = record
+        item.content = b""  # the layer holds the data now; the record keeps the hash
+    else:
+        # The data changed since the check (e.g. a code now exists): the new report stands
+        # as the upload's validation, and the user can adjust and try again.
+        item.validation = record
+    item.save(update_fields=["result", "content", "validation"])
+    return {"record": record.pk, "status": record.status}

@@ -1,0 +1,289 @@
+"""GIS staff's import pages: upload, inspection with preview and mapping, validation report
+(page and CSV), commit as a background job, result. Refusals are 4xx pages that write
+nothing."""
+
+import csv
+import io
+import json
+import re
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from geo_cm.imports.models import ImportRecord, ImportUpload
+from geo_cm.jobs.models import Job
+from geo_cm.jobs.queue import jobs_drain
+from tests import factories
+from toilets.models import Toilet
+
+from .conftest import toilet_frame, write_shapefile, zip_folder
+
+pytestmark = pytest.mark.django_db
+
+
+def _client(user):
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    return client
+
+
+@pytest.fixture
+def gis(gis_user):
+    return _client(gis_user)
+
+
+def _zip(tmp_path, frame=None, **kwargs):
+    shp = write_shapefile(frame if frame is not None else toilet_frame(5), tmp_path / "shp", **kwargs)
+    return zip_folder(shp.parent, tmp_path / "公厕.zip")
+
+
+def _upload(client, path, **fields):
+    data = {"layer": "toilets", "file": SimpleUploadedFile(path.name, path.read_bytes())}
+    data.update(fields)
+    return client.post("/imports/", data)
+
+
+def _config(response) -> dict:
+    match = re.search(
+        r'<script id="imp-config" type="application/json">(.*?)</script>',
+        response.content.decode(),
+        re.S,
+    )
+    return json.loads(match.group(1))
+
+
+def _selected(html: str, name: str) -> str | None:
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    chosen = re.search(r'<option value="([^"]*)"[^>]*selected', select)
+    return chosen.group(1) if chosen else None
+
+
+def _form(html: str) -> dict:
+    """The options form's current values, as the browser would post them."""
+    form = re.search(r'<form method="post" class="imp-form" id="options-form">(.*?)</form>', html, re.S)
+    data = {}
+    for name in re.findall(r'<select name="([^"]+)"', form.group(1)):
+        data[name] = _selected(form.group(1), name) or ""
+    if re.search(r'name="repair"[^>]*checked', form.group(1)):
+        data["repair"] = "on"
+    return data
+
+
+def test_upload_inspect_validate_commit_in_the_background(areas, gis, gis_user, tmp_path):
+    archive = _zip(tmp_path, epsg=4549, encoding="GBK", cpg=False)
+    response = _upload(gis, archive)
+    assert response.status_code == 302
+    upload = ImportUpload.objects.get()
+    assert response["Location"] == f"/imports/uploads/{upload.pk}/"
+    assert Toilet.objects.count() == 0  # nothing written by the upload
+
+    page = gis.get(response["Location"])
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "GB18030" in html and "EPSG:4549" in html
+    assert '<dd data-fact="count">5</dd>' in html
+    assert "浦口公厕1号" in html  # sample values, readable
+    assert _selected(html, "map__code") == "编号"
+    assert _selected(html, "map__name") == "名称"
+    preview = _config(page)["preview"]
+    assert len(preview["features"]) == 5
+    lon, lat = preview["features"][0]["geometry"]["coordinates"]
+    assert abs(lon - 118.62) < 1e-5 and abs(lat - 32.01) < 1e-5  # back in WGS 84
+
+    form = _form(html)
+    response = gis.post(page.request["PATH_INFO"], {**form, "action": "validate"})
+    assert response.status_code == 302
+    assert response["Location"] == f"/imports/uploads/{upload.pk}/report"
+    report = gis.get(response["Location"])
+    assert report.status_code == 200
+    assert 'data-status="validated"' in report.content.decode()
+    assert 'id="commit-form"' in report.content.decode()
+    assert Toilet.objects.count() == 0  # validation is a dry run
+
+    response = gis.post(f"/imports/uploads/{upload.pk}/commit")
+    assert response.status_code == 302
+    assert response["Location"] == f"/imports/uploads/{upload.pk}/progress"
+    job = Job.objects.get(name="imports.commit")
+    assert job.status == Job.Status.QUEUED and job.requested_by == gis_user
+    # A second click queues nothing new.
+    gis.post(f"/imports/uploads/{upload.pk}/commit")
+    assert Job.objects.filter(name="imports.commit").count() == 1
+    progress = gis.get(response["Location"])
+    assert _config(progress)["job"] == f"/api/jobs/{job.pk}"
+
+    jobs_drain()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE, job.message
+    upload.refresh_from_db()
+    record = upload.result
+    assert job.result == {"record": record.pk, "status": "committed"}
+    assert record.created == 5 and record.user == gis_user
+    assert bytes(upload.content) == b""  # the layer holds the data now
+    assert Toilet.objects.get(code="GC-0001").source == f"import:{record.pk}"
+
+    api = gis.get(f"/api/jobs/{job.pk}")
+    assert api.json()["progress"] == 1.0 and api.json()["result"]["record"] == record.pk
+    result = gis.get(f"/imports/records/{record.pk}/")
+    html = result.content.decode()
+    assert '<dd data-count="created">5</dd>' in html
+    assert 'href="/?layer=toilets"' in html
+    # The inspection of an imported upload leads to its result.
+    assert gis.get(f"/imports/uploads/{upload.pk}/")["Location"] == f"/imports/records/{record.pk}/"
+    assert "公厕.zip" in gis.get("/imports/").content.decode()
+
+
+def test_the_mapping_editor_decides_what_is_written(areas, gis, tmp_path):
+    _upload(gis, _zip(tmp_path))
+    upload = ImportUpload.objects.get()
+    form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
+    assert form["map__address"] == "地址"
+    form.update({"map__address": "", "map__name": "地址", "action": "validate"})
+    assert gis.post(f"/imports/uploads/{upload.pk}/", form).status_code == 302
+    upload.refresh_from_db()
+    assert upload.mapping["name"] == "地址" and "address" not in upload.mapping
+    gis.post(f"/imports/uploads/{upload.pk}/commit")
+    jobs_drain()
+    toilet = Toilet.objects.get(code="GC-0002")
+    assert toilet.name == "江浦街道文德路2号" and toilet.address == ""
+
+
+def test_row_errors_are_reported_on_the_page_and_as_csv_and_block_the_commit(areas, gis, tmp_path):
+    frame = toilet_frame(4)
+    frame.loc[2, "编号"] = "GC-0001"  # a duplicate code
+    frame.loc[3, "completed_on"] = "2023-13-45"  # not a date
+    _upload(gis, _zip(tmp_path, frame))
+    upload = ImportUpload.objects.get()
+    form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
+    response = gis.post(f"/imports/uploads/{upload.pk}/", {**form, "action": "validate"})
+    report = gis.get(response["Location"])
+    html = report.content.decode()
+    assert 'data-status="rejected"' in html
+    assert 'id="commit-form"' not in html
+    assert "GC-0001" in html and "2023-13-45" in html
+    record = upload.validation if upload.validation else ImportUpload.objects.get().validation
+    csv_response = gis.get(f"/imports/records/{record.pk}/report.csv")
+    assert csv_response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig"))))
+    assert rows[0] == ["row", "field", "value", "problem", "severity"]
+    problems = {(r[0], r[1]) for r in rows[1:]}
+    assert ("3", "code") in problems and ("4", "completed_on") in problems
+    refused = gis.post(f"/imports/uploads/{upload.pk}/commit")
+    assert refused.status_code == 409
+    assert "Check the whole file first" in refused.content.decode()
+    assert not Job.objects.filter(name="imports.commit").exists()
+    assert Toilet.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("tool.exe", b"MZ\x90\x00", "Upload a zipped shapefile"),
+        ("garbage.zip", b"PK\x03\x04 this is not a zip at all", "zip"),
+        ("empty.geojson", b'{"type": "FeatureCollection", "features": []}', "no features"),
+        ("broken.geojson", b"{not json", "not valid JSON"),
+    ],
+)
+def test_unreadable_uploads_are_400_pages_and_nothing_is_kept(areas, gis, name, content, expected):
+    response = gis.post(
+        "/imports/", {"layer": "toilets", "file": SimpleUploadedFile(name, content)}
+    )
+    assert response.status_code == 400
+    message = re.search(r'data-field="file">(.*?)</div>', response.content.decode(), re.S)
+    assert message and expected.lower() in message.group(1).lower()
+    assert not ImportUpload.objects.exists()
+
+
+def test_a_shapefile_without_prj_needs_a_crs_and_takes_one_from_the_form(areas, gis, tmp_path):
+    archive = _zip(tmp_path, prj=False)
+    refused = _upload(gis, archive)
+    assert refused.status_code == 400
+    assert ".prj" in refused.content.decode()
+    accepted = _upload(gis, archive, crs="4549")
+    assert accepted.status_code == 302
+    assert "EPSG:4549" in gis.get(accepted["Location"]).content.decode()
+
+
+def test_bad_option_values_name_the_field(areas, gis, tmp_path):
+    bad = _upload(gis, _zip(tmp_path), crs="9999")
+    assert bad.status_code == 400
+    assert 'data-field="crs"' in bad.content.decode()
+    _upload(gis, _zip(tmp_path))
+    upload = ImportUpload.objects.get()
+    form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
+    response = gis.post(
+        f"/imports/uploads/{upload.pk}/", {**form, "map__code": "无此列", "action": "validate"}
+    )
+    assert response.status_code == 400
+    assert 'data-field="map__code"' in response.content.decode()
+    response = gis.post(
+        f"/imports/uploads/{upload.pk}/", {**form, "mode": "replace", "action": "validate"}
+    )
+    assert response.status_code == 400
+    assert 'data-field="subdistrict"' in response.content.decode()
+    assert not ImportRecord.objects.exists()
+
+
+def test_reading_again_with_another_encoding_proposes_the_mapping_afresh(areas, gis, tmp_path):
+    _upload(gis, _zip(tmp_path, encoding="GBK", cpg=False))
+    upload = ImportUpload.objects.get()
+    form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
+    gis.post(f"/imports/uploads/{upload.pk}/", {**form, "map__address": "", "action": "reread"})
+    upload.refresh_from_db()
+    assert upload.mapping is not None and "address" not in upload.mapping
+    response = gis.post(
+        f"/imports/uploads/{upload.pk}/", {**form, "encoding": "BIG5", "action": "reread"}
+    )
+    upload.refresh_from_db()
+    assert upload.encoding == "BIG5" and upload.mapping is None
+    page = gis.get(response["Location"])
+    # GBK bytes read as Big5 are not 名称: the columns change and the user sees it.
+    assert page.status_code in (200, 400)
+    assert "Big5" in page.content.decode() or "BIG5" in page.content.decode()
+
+
+def test_a_commit_whose_data_changed_since_the_check_writes_nothing_and_says_why(
+    areas, gis, tmp_path
+):
+    _upload(gis, _zip(tmp_path, toilet_frame(3)))
+    upload = ImportUpload.objects.get()
+    form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
+    gis.post(f"/imports/uploads/{upload.pk}/", {**form, "mode": "create", "action": "validate"})
+    gis.post(f"/imports/uploads/{upload.pk}/commit")
+    # Between the check and the commit someone creates one of the codes.
+    factories.toilet(code="GC-0002")
+    jobs_drain()
+    job = Job.objects.get(name="imports.commit")
+    assert job.status == Job.Status.DONE and job.result["status"] == "rejected"
+    assert list(Toilet.objects.values_list("code", flat=True)) == ["GC-0002"]
+    upload.refresh_from_db()
+    assert upload.result is None and bytes(upload.content)  # still there to try again
+    assert upload.validation.pk == job.result["record"]
+    page = gis.get(f"/imports/records/{job.result['record']}/").content.decode()
+    assert 'data-status="rejected"' in page and "GC-0002" in page
+
+
+def test_only_importers_see_the_pages_and_only_their_own_uploads(
+    areas, gis, planner_user, field_user, tmp_path, django_user_model
+):
+    assert Client().get("/imports/").status_code == 302  # to the login page
+    assert _client(field_user).get("/imports/").status_code == 403
+    assert _client(planner_user).get("/imports/").status_code == 403
+    _upload(gis, _zip(tmp_path))
+    upload = ImportUpload.objects.get()
+    other = django_user_model.objects.create_user("gis2", password="x", is_staff=True)
+    other.groups.set(upload.user.groups.all())
+    assert _client(other).get(f"/imports/uploads/{upload.pk}/").status_code == 404
+    assert _client(other).post(f"/imports/uploads/{upload.pk}/commit").status_code == 404
+
+
+def test_zip_bombs_are_refused_before_extraction(areas, gis, tmp_path, settings):
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("big.shp", b"\0" * 50_000_000)
+    response = _upload(gis, bomb)
+    assert response.status_code == 400
+    assert not ImportUpload.objects.exists()
+    assert not list(tmp_path.glob("**/big.shp"))
