@@ -9,6 +9,3 @@ class ImportsConfig(AppConfig):
     label = "imports"
     verbose_name = _("Imports and exports")
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self):
-        from . import uploads  # noqa: F401 - registers the imports.commit job

@@ -17,25 +17,16 @@ import shapely
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from geo_cm.jobs.queue import job_enqueue, job_report, task
+from geo_cm.jobs.queue import job_enqueue
 
 from . import crs as crs_module
 from . import validate as validate_module
 from .models import ImportRecord, ImportUpload
 from .readers import source_read
 from .safety import UnsafeFile, limit
-from .services import USER_ERRORS, import_file, import_inspect, layer_for_import
+from .services import import_file, import_inspect, layer_for_import
 
 PREVIEW_FEATURES = 300
-# How far along the job is after each step import_file reports.
-STEP_PROGRESS = {
-    "read": 0.15,
-    "validated": 0.45,
-    "staged": 0.6,
-    "updated": 0.7,
-    "inserted": 0.8,
-    "subdistricts": 0.9,
-}
 # Suffixes a browser upload may have (a loose .shp needs its siblings: upload a zip).
 UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".xlsx")
 
@@ -203,32 +194,3 @@ def upload_commit_enqueue(upload: ImportUpload):
         upload.job = job
         upload.save(update_fields=["job"])
     return job
-
-
-@task("imports.commit")
-def import_commit_job(job, *, upload: int):
-    """Commit an uploaded file: read, validate again, write in one transaction."""
-    item = ImportUpload.objects.select_related("user").get(pk=upload)
-    reached = {"value": 0.05}
-
-    def progress(step, *_args):
-        reached["value"] = max(reached["value"], STEP_PROGRESS.get(step, reached["value"]))
-        job_report(job, progress=reached["value"], message=step)
-
-    job_report(job, progress=0.05, message="start")
-    try:
-        with upload_file(item) as path:
-            outcome = import_file(path=path, by=item.user, progress=progress, **item.options())
-    except USER_ERRORS as exc:
-        # The failed import's sentence is the job's message (the page shows it).
-        raise RuntimeError(str(exc)) from exc
-    record = outcome.record
-    if record.status == ImportRecord.Status.COMMITTED:
-        item.result = record
-        item.content = b""  # the layer holds the data now; the record keeps the hash
-    else:
-        # The data changed since the check (e.g. a code now exists): the new report stands
-        # as the upload's validation, and the user can adjust and try again.
-        item.validation = record
-    item.save(update_fields=["result", "content", "validation"])
-    return {"record": record.pk, "status": record.status}

@@ -1,0 +1,46 @@
+"""The imports' background job: commit an uploaded file (queued by the import pages)."""
+
+from geo_cm.jobs.queue import job_report, task
+
+from .models import ImportRecord, ImportUpload
+from .services import USER_ERRORS, import_file
+from .uploads import upload_file
+
+# How far along the job is after each step import_file reports.
+STEP_PROGRESS = {
+    "read": 0.15,
+    "validated": 0.45,
+    "staged": 0.6,
+    "updated": 0.7,
+    "inserted": 0.8,
+    "subdistricts": 0.9,
+}
+
+
+@task("imports.commit")
+def import_commit_job(job, *, upload: int):
+    """Commit an uploaded file: read, validate again, write in one transaction."""
+    item = ImportUpload.objects.select_related("user").get(pk=upload)
+    reached = {"value": 0.05}
+
+    def progress(step, *_args):
+        reached["value"] = max(reached["value"], STEP_PROGRESS.get(step, reached["value"]))
+        job_report(job, progress=reached["value"], message=step)
+
+    job_report(job, progress=0.05, message="start")
+    try:
+        with upload_file(item) as path:
+            outcome = import_file(path=path, by=item.user, progress=progress, **item.options())
+    except USER_ERRORS as exc:
+        # The failed import's sentence is the job's message (the page shows it).
+        raise RuntimeError(str(exc)) from exc
+    record = outcome.record
+    if record.status == ImportRecord.Status.COMMITTED:
+        item.result = record
+        item.content = b""  # the layer holds the data now; the record keeps the hash
+    else:
+        # The data changed since the check (e.g. a code now exists): the new report stands
+        # as the upload's validation, and the user can adjust and try again.
+        item.validation = record
+    item.save(update_fields=["result", "content", "validation"])
+    return {"record": record.pk, "status": record.status}
