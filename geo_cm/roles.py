@@ -45,11 +45,20 @@ ROLES = (
         "规划人员",
         staff=True,
         layer_actions=("view",),
-        # Planners own the coverage rules (distances and the standards they come from).
+        # Planners own the coverage rules (distances and the standards they come from),
+        # edit the plans and their targets (history kept) and record indicator readings.
         extra_perms=(
             "coverage.add_coveragerule",
             "coverage.change_coveragerule",
             "coverage.delete_coveragerule",
+            *(
+                f"plans.{a}_{m}"
+                for m in ("plan", "target")
+                for a in ("view", "add", "change", "delete")
+            ),
+            "plans.view_planchange",
+            "plans.view_reportedvalue",
+            "plans.add_reportedvalue",
         ),
     ),
     Role(

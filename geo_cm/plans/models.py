@@ -87,3 +87,47 @@ class ReportedValue(models.Model):
 
     def __str__(self):
         return f"{self.target.code} {self.value} ({self.measured_on})"
+
+
+class PlanChange(models.Model):
+    """One edit of a plan or of one of its targets, kept for good ("every change is kept").
+
+    ``changes`` maps field name -> [before, after] (JSON values; None for a created or
+    deleted side). Rows outlive the plan they describe: ``plan_label`` keeps its name.
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("created")
+        CHANGED = "changed", _("changed")
+        DELETED = "deleted", _("deleted")
+
+    plan = models.ForeignKey(
+        Plan,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("plan"),
+    )
+    plan_label = models.CharField(_("plan"), max_length=320)
+    # Empty when the plan itself (title, year, issuer) was edited.
+    target_code = models.CharField(_("target code"), max_length=40, blank=True)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("user"),
+    )
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("plan change")
+        verbose_name_plural = _("plan history")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        what = self.target_code or self.plan_label
+        return f"{what} {self.get_action_display()} ({self.at:%Y-%m-%d %H:%M})"

@@ -1,7 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import reading_views, views
 
 urlpatterns = [
+    path(
+        "api/plans/<int:year>/targets/<str:code>/readings",
+        reading_views.ReadingsView.as_view(),
+        name="plan-target-readings",
+    ),
     path("api/plans/<int:year>/progress", views.ProgressView.as_view(), name="plan-progress"),
 ]
