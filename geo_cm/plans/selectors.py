@@ -2,13 +2,20 @@
 
 import calendar
 import datetime as dt
+import json
 
+from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.db import connection
+from django.db.models import CharField, F, Value
 from django.utils.translation import get_language
 
 from geo_cm.models import Subdistrict
+from geo_cm.registry import registry
 
-from .models import Target
+from .models import Plan, Target
 from .registry import metrics
+
+GEOJSON_PRECISION = 7  # ~1 cm, as the feature API
 
 # Below this share of where the target should be by today, a target is "behind".
 AT_RISK_FLOOR = 0.8
@@ -16,10 +23,11 @@ AT_RISK_FLOOR = 0.8
 
 def expected_by(target: Target, today: dt.date) -> float:
     """Where a ">=" target should stand on ``today``: the last milestone reached, else a
-    straight line over the plan year."""
+    straight line over the plan year. A reported indicator is a level (a rate), not a
+    quantity that accumulates, so it should stand at its target all year."""
     year = target.plan.year
     value = float(target.target_value)
-    if today.year > year:
+    if today.year > year or target.kind == Target.Kind.REPORTED:
         return value
     if today.year < year:
         return 0.0
@@ -192,3 +200,77 @@ def plan_progress(*, plan, today: dt.date) -> list[dict]:
     """:func:`target_progress` of every target of ``plan``, in code order."""
     targets = plan.targets.select_related("plan", "subdistrict").order_by("code")
     return [target_progress(t, today=today) for t in targets]
+
+
+def target_records_geojson(target: Target, *, today: dt.date) -> str | None:
+    """The records that make up a metric target's actual on ``today``, as the text of a
+    GeoJSON FeatureCollection (EPSG:4326, lon/lat, 7 decimals), built in one query.
+
+    Each Feature has the record's primary key as ``id`` and the properties ``id``,
+    ``code``, ``name`` (None when the layer has no name), ``status``, ``subdistrict``
+    (code), ``subdistrict_name`` and ``date`` (the layer's ``date_field``, ISO date: the
+    date that makes a record count for most metrics). None for reported indicators and
+    undeclared metrics.
+    """
+    metric = metrics.get(target.metric_key) if target.kind == Target.Kind.METRIC else None
+    layer = registry.get(metric.layer) if metric else None
+    if layer is None:
+        return None
+    _, qs = target_actual(target, end=_period_end(target, today))
+    model_fields = {f.name for f in layer.model._meta.fields}
+    none = Value(None, output_field=CharField())
+    rows = qs.order_by().annotate(
+        _id=F("pk"),
+        _code=F("code"),
+        _name=F("name") if "name" in model_fields else none,
+        _status=F(layer.status_field),
+        _sub=F("subdistrict__code"),
+        _sub_name=F("subdistrict__name"),
+        _date=F(layer.date_field) if layer.date_field else none,
+        _gj=AsGeoJSON(layer.geometry_field, precision=GEOJSON_PRECISION),
+    )
+    sql, params = rows.values(
+        "_id", "_code", "_name", "_status", "_sub", "_sub_name", "_date", "_gj"
+    ).query.sql_with_params()
+    feature = (
+        "json_build_object('type', 'Feature', 'id', q._id, 'geometry', q._gj::json, "
+        "'properties', json_build_object('id', q._id, 'code', q._code, 'name', q._name, "
+        "'status', q._status, 'subdistrict', q._sub, 'subdistrict_name', q._sub_name, "
+        "'date', q._date))"
+    )
+    # Only Django's compiled query and constants are spliced in; values stay parameters.
+    collection = "json_build_object('type', 'FeatureCollection', 'features', {})::text"
+    aggregate = f"COALESCE(json_agg({feature} ORDER BY q._id), '[]'::json)"
+    query = f"SELECT {collection.format(aggregate)} FROM ({sql}) q"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchone()[0]
+
+
+def target_detail(target: Target, *, today: dt.date) -> dict:
+    """One target for the per-target endpoint: ``progress`` (:func:`target_progress`) and,
+    for a metric target, ``layer`` and ``records`` (:func:`target_records_geojson`, parsed);
+    for a reported indicator, ``readings`` with the ``latest`` reading and the ``trend``
+    (the readings up to the day judged, oldest first)."""
+    progress = target_progress(target, today=today)
+    if target.kind == Target.Kind.METRIC:
+        records = target_records_geojson(target, today=today)
+        return {
+            "progress": progress,
+            "layer": progress["layer"],
+            "records": json.loads(records) if records else None,
+        }
+    trend = progress["readings"]
+    return {
+        "progress": progress,
+        "readings": {"latest": trend[-1] if trend else None, "trend": trend},
+    }
+
+
+def plan_default_year(*, today: dt.date) -> int | None:
+    """The year of ``today``'s plan when one exists, else the latest plan's year (None when
+    no plan is loaded)."""
+    years = set(Plan.objects.values_list("year", flat=True))
+    if not years:
+        return None
+    return today.year if today.year in years else max(years)

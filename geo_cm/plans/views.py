@@ -1,9 +1,15 @@
-"""Plan progress endpoints."""
+"""Plan progress endpoints and the planners' dashboard."""
 
 import datetime as dt
+from urllib.parse import urlencode
 
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -13,8 +19,17 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..api.params import reject_unknown
+from . import svg
 from .models import Plan
-from .selectors import plan_progress
+from .selectors import plan_default_year, plan_progress, target_detail
+
+STATUS_LABELS = {
+    "met": gettext_lazy("Met"),
+    "on_track": gettext_lazy("On track"),
+    "at_risk": gettext_lazy("At risk"),
+    "behind": gettext_lazy("Behind"),
+    "no_data": gettext_lazy("No data"),
+}
 
 
 def _today(query) -> dt.date:
@@ -53,3 +68,122 @@ class ProgressView(APIView):
                 "targets": plan_progress(plan=plan, today=today),
             }
         )
+
+
+class TargetView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        tags=["Plans"],
+        operation_id="getPlanTarget",
+        summary="One target: progress and contributing records (GeoJSON) or readings",
+        description=(
+            "A metric target returns its progress (with the per-subdistrict breakdown and the "
+            "monthly series), the layer of its records and `records`, a GeoJSON "
+            "FeatureCollection in EPSG:4326 of the records that count (properties id, code, "
+            "name, status, subdistrict, date). A reported indicator returns `readings`: the "
+            "latest reading and the trend."
+        ),
+        parameters=[OpenApiParameter("today", str, description="judge as of date")],
+        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
+    def get(self, request, year, code):
+        reject_unknown(request.query_params, {"today"})
+        plan = Plan.objects.filter(year=year).first()
+        if plan is None:
+            raise NotFound(_("No plan for %(year)s.") % {"year": year})
+        target = plan.targets.select_related("plan", "subdistrict").filter(code=code).first()
+        if target is None:
+            raise NotFound(
+                _("The %(year)s plan has no target %(code)s.") % {"year": year, "code": code}
+            )
+        today = _today(request.query_params)
+        return Response(
+            {
+                "plan": {"title": plan.title, "issuing_body": plan.issuing_body, "year": plan.year},
+                "today": today,
+                **target_detail(target, today=today),
+            }
+        )
+
+
+def _bad_request(request, message):
+    return render(request, "plans/error.html", {"message": message}, status=400)
+
+
+@login_required(login_url="/accounts/login/")
+def plans_index(request):
+    """/plans/: the dashboard of this year's plan, else of the latest plan."""
+    year = plan_default_year(today=timezone.localdate())
+    if year is None:
+        raise Http404(_("No plan has been loaded yet."))
+    url = reverse("plan-dashboard", kwargs={"year": year})
+    return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
+
+
+@login_required(login_url="/accounts/login/")
+def plan_dashboard(request, year):
+    """The planners' dashboard: a card per target, charts, readings, subdistricts."""
+    plan = Plan.objects.filter(year=year).first()
+    if plan is None:
+        raise Http404(_("No plan for %(year)s.") % {"year": year})
+    try:
+        today = _today(request.GET)
+    except ValidationError:
+        return _bad_request(request, _("today must be a date such as 2023-06-30."))
+    progress = plan_progress(plan=plan, today=today)
+    english = (get_language() or "").startswith("en")
+    link = {"plan": year, "today": today.isoformat()} if "today" in request.GET else {"plan": year}
+    cards = [_card(p, english=english, map_query=link) for p in progress]
+    return render(
+        request,
+        "plans/dashboard.html",
+        {
+            "plan": plan,
+            "today": today,
+            "cards": cards,
+            "table": _subdistrict_table(cards),
+            "status_labels": STATUS_LABELS,
+        },
+    )
+
+
+def _card(progress, *, english, map_query):
+    """What the template shows for one target (the figures are the API's)."""
+    title = progress["title_en"] if english else progress["title_zh"]
+    percent = progress["percent"]
+    card = {
+        **progress,
+        "title": title,
+        "status_label": STATUS_LABELS[progress["status"]],
+        "bar": min(max(percent or 0, 0), 100),
+    }
+    if progress["kind"] == "metric":
+        card["chart"] = svg.progress_chart(
+            monthly=progress["monthly"], goal=progress["target"], unit=progress["unit"], label=title
+        )
+        query = urlencode({**map_query, "target": progress["code"]})
+        card["map_url"] = f"{reverse('map')}?{query}"
+    else:
+        card["trend"] = svg.trend_sparkline(
+            readings=progress["readings"], goal=progress["target"], label=title
+        )
+    return card
+
+
+def _subdistrict_table(cards):
+    """Rows of subdistricts by columns of district-wide metric targets: actual, and the
+    allocation where the plan allocates the target."""
+    columns = [c for c in cards if c.get("by_subdistrict") and c["subdistrict"] is None]
+    if not columns:
+        return None
+    rows = []
+    for i, first in enumerate(columns[0]["by_subdistrict"]):
+        rows.append(
+            {
+                "code": first["subdistrict_code"],
+                "name": first["subdistrict_name"],
+                "cells": [c["by_subdistrict"][i] for c in columns],
+            }
+        )
+    return {"columns": columns, "rows": rows}

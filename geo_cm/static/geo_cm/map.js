@@ -123,4 +123,55 @@
       window.geocmLayers[layer.slug] = -1;
     });
   });
+
+  // ?plan=2023&target=P1[&today=…] (links from the plans dashboard): draw the records that
+  // count for the target above every layer, and zoom to them.
+  var params = new URLSearchParams(window.location.search);
+  var targetUrl = document.getElementById("map").dataset.planTargetUrl;
+  if (params.get("plan") && params.get("target") && targetUrl) {
+    window.geocmHighlight = null;
+    var url = targetUrl.replace(/0\/targets\/_$/, encodeURIComponent(params.get("plan")) +
+      "/targets/" + encodeURIComponent(params.get("target")));
+    if (params.get("today")) url += "?today=" + encodeURIComponent(params.get("today"));
+    var note = document.createElement("p");
+    note.className = "highlight-note";
+    note.textContent = text.loading;
+    list.parentNode.insertBefore(note, list);
+    map.createPane("highlight").style.zIndex = 650;
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (body) {
+        var records = body.records || { type: "FeatureCollection", features: [] };
+        var group = L.geoJSON(records, {
+          pane: "highlight",
+          pointToLayer: function (feature, latlng) {
+            return L.circleMarker(latlng, {
+              pane: "highlight", radius: 9, color: "#ff6f00", weight: 3,
+              fillColor: "#ffeb3b", fillOpacity: 0.9
+            });
+          },
+          style: function () { return { color: "#ff6f00", weight: 8, opacity: 0.9 }; },
+          onEachFeature: function (feature, lyr) {
+            var p = feature.properties;
+            lyr.bindPopup("<strong>" + escapeHtml(p.code) + "</strong> " +
+              escapeHtml(p.name || "") + "<br>" + escapeHtml(p.subdistrict_name || "") +
+              " · " + escapeHtml(p.date || "—"));
+          }
+        }).addTo(map);
+        window.geocmHighlightGroup = group;
+        var progress = body.progress;
+        var english = (document.documentElement.lang || "").indexOf("en") === 0;
+        note.textContent = progress.code + " " +
+          (english ? progress.title_en : progress.title_zh) + ": " +
+          records.features.length + " " + text.highlighted;
+        if (records.features.length) {
+          map.fitBounds(group.getBounds(), { padding: [30, 30], maxZoom: 16 });
+        }
+        window.geocmHighlight = records.features.length;
+      })
+      .catch(function () {
+        note.textContent = text.failed;
+        window.geocmHighlight = -1;
+      });
+  }
 })();

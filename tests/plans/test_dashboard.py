@@ -1,0 +1,142 @@
+"""The planners' dashboard page, rendered with the test client."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+
+from geo_cm.plans.models import Plan, ReportedValue, Target
+from geo_cm.plans.svg import number, progress_chart
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plan(areas):
+    plan = Plan.objects.create(title="测试计划", issuing_body="测试局", year=2023)
+    common = dict(unit="个", kind="metric", metric_key="parking.new_berths")
+    Target.objects.create(
+        plan=plan,
+        code="P1",
+        title_zh="新增停车泊位",
+        title_en="New parking berths",
+        target_value=1000,
+        **common,
+    )
+    Target.objects.create(
+        plan=plan,
+        code="P1-W",
+        title_zh="江浦街道新增停车泊位",
+        title_en="New berths, Jiangpu",
+        target_value=400,
+        subdistrict=areas["west"],
+        **common,
+    )
+    rate = Target.objects.create(
+        plan=plan,
+        code="R1",
+        title_zh="主干道机扫率",
+        title_en="Main-road machine sweeping rate",
+        unit="%",
+        target_value=98,
+        kind="reported",
+    )
+    for month, value in ((3, 96.5), (6, 97.2), (9, 98.4)):
+        ReportedValue.objects.create(target=rate, value=value, measured_on=dt.date(2023, month, 28))
+    factories.facility("TC-W", lon=118.62, total_berths=300, opened_on=dt.date(2023, 3, 1))
+    factories.facility("TC-E", lon=118.68, total_berths=450, opened_on=dt.date(2023, 8, 1))
+    return plan
+
+
+@pytest.fixture
+def client(planner_user):
+    client = Client()
+    client.force_login(planner_user)
+    return client
+
+
+def cards(html):
+    """code -> the data attributes of each target card."""
+    found = {}
+    for match in re.finditer(r'<article class="target-card[^>]*>', html):
+        attrs = dict(re.findall(r'data-([a-z]+)="([^"]*)"', match.group(0)))
+        found[attrs["code"]] = attrs
+    return found
+
+
+def test_dashboard_renders_cards_charts_and_the_table(client, plan):
+    response = client.get("/plans/2023/", {"today": "2023-12-31"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "测试计划" in html and "测试局" in html
+    assert cards(html) == {
+        "P1": dict(code="P1", status="behind", actual="750", target="1000", percent="75"),
+        "P1-W": dict(code="P1-W", status="behind", actual="300", target="400", percent="75"),
+        "R1": dict(code="R1", status="met", actual="98.4", target="98", percent="100.4"),
+    }
+    assert "新增停车泊位" in html  # Chinese titles by default
+    # One chart per metric target, with a point per month reached.
+    assert html.count('<svg class="progress-chart"') == 2
+    assert html.count('class="actual-point"') == 24
+    assert 'data-month="12" data-value="750"' in html
+    # The reported indicator: its latest reading and a three-point trend.
+    assert "2023-09-28" in html and 'data-points="3"' in html
+    # The subdistrict table: one column (P1; P1-W is its allocation), a row per subdistrict.
+    table = html[html.index('id="subdistrict-table"') :]
+    assert 'data-subdistrict="320111004000"' in table and 'data-subdistrict="320192007000"' in table
+    assert '<td data-actual="300" data-allocation="400">300 / 400</td>' in table
+    assert '<td data-actual="450">450</td>' in table
+    # Links that open the map with the records of a metric target highlighted.
+    assert 'href="/?plan=2023&amp;today=2023-12-31&amp;target=P1"' in html
+
+
+def test_english_titles_and_status_labels(client, plan):
+    client.cookies["django_language"] = "en"
+    html = client.get("/plans/2023/", {"today": "2023-12-31"}).content.decode()
+    assert "New parking berths" in html and "Behind" in html and "Met" in html
+
+
+def test_judged_as_of_a_day(client, plan):
+    html = client.get("/plans/2023/", {"today": "2023-06-30"}).content.decode()
+    assert cards(html)["P1"]["actual"] == "300"
+    assert html.count('class="actual-point"') == 12  # six months in each of two charts
+
+
+def test_bad_date_is_a_400_page(client, plan):
+    client.cookies["django_language"] = "en"
+    response = client.get("/plans/2023/", {"today": "2023-13-01"})
+    assert response.status_code == 400
+    assert "today must be a date" in response.content.decode()
+
+
+def test_unknown_year_is_404_and_login_is_required(client, plan):
+    assert client.get("/plans/2019/").status_code == 404
+    response = Client().get("/plans/2023/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_plans_redirects_to_this_year_or_the_latest(client, plan):
+    response = client.get("/plans/")
+    assert response.status_code == 302 and response["Location"] == "/plans/2023/"
+    response = client.get("/plans/", {"today": "2023-06-30"})
+    assert response["Location"] == "/plans/2023/?today=2023-06-30"
+
+
+def test_nav_links_the_dashboard_for_signed_in_users(client, plan):
+    assert 'href="/plans/"' in client.get("/").content.decode()
+    assert 'href="/plans/"' not in Client().get("/").content.decode()
+
+
+def test_overview_map_knows_the_target_endpoint(client, plan):
+    html = client.get("/", {"plan": "2023", "target": "P1"}).content.decode()
+    assert 'data-plan-target-url="/api/plans/0/targets/_"' in html
+
+
+def test_chart_scales_to_the_goal_and_escapes_its_label():
+    monthly = [{"month": m, "cumulative": 10 * m, "expected": 10 * m} for m in range(1, 13)]
+    chart = str(progress_chart(monthly=monthly, goal=100, unit="个", label="<b>x</b>"))
+    assert "&lt;b&gt;x&lt;/b&gt;" in chart and "<b>" not in chart
+    assert chart.count("<circle") == 12 and 'data-goal="100"' in chart
+    assert number(12.3456) == "12.346" and number(1200.0) == "1200" and number(None) == "—"
