@@ -30,6 +30,9 @@ class DemoAssets:
     """Unsaved demo records per model label, in an order that satisfies foreign keys."""
 
     rows: dict[str, list] = field(default_factory=dict)
+    # Label -> creation times aligned with ``rows[label]``, for records whose
+    # ``created_at`` is data (a plan metric counts by it) rather than the load time.
+    created_at: dict[str, list] = field(default_factory=dict)
 
     def count(self, label: str) -> int:
         return len(self.rows.get(label, []))
@@ -62,7 +65,8 @@ def build_assets(seed: int = 2023) -> DemoAssets:
             "greenways.Route": greenways.routes,
             "greenways.Segment": greenways.segments,
             "coverage.PopulationArea": build_population(seed),
-        }
+        },
+        created_at={"parking.SharingWindow": parking.window_created_at},
     )
 
 
@@ -94,6 +98,12 @@ def load_assets(seed: int = 2023) -> DemoAssets:
     for label, rows in demo.rows.items():
         # bulk_create sets primary keys on PostgreSQL, so later rows can refer to earlier.
         model(label).objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    for label, times in demo.created_at.items():
+        # auto_now_add stamped the load time; bulk_update writes the values as given.
+        rows = demo.rows[label]
+        for row, when in zip(rows, times, strict=True):
+            row.created_at = when
+        model(label).objects.bulk_update(rows, ["created_at"], batch_size=BATCH_SIZE)
     history = []
     for m, rows in demo.assets():
         assets_assign_subdistrict(model=m, pks=[r.pk for r in rows])

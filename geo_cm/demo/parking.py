@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from shapely.geometry import Point
 
 from .areas import TOWNS
-from .common import DEMO_SOURCE, REFERENCE_TIME, in_year, model, rng_for
+from .common import DEMO_SOURCE, REFERENCE_TIME, SHANGHAI, in_year, model, rng_for
 from .geo import django_geom
 from .names import NamePool
 from .streets import roadside_point
@@ -366,12 +366,18 @@ def _statuses_and_dates(rng, plans: list[_Plan]) -> None:
 
 @dataclass
 class ParkingData:
-    """Unsaved model instances, in the order they must be written."""
+    """Unsaved model instances, in the order they must be written.
+
+    ``window_created_at`` holds, window by window, when the window was entered (its
+    ``created_at``, which the shared-parking plan metric reads), since ``auto_now_add``
+    would otherwise stamp the load time.
+    """
 
     facilities: list
     berths: list
     windows: list
     reports: list
+    window_created_at: list
 
 
 # Sharing-window patterns: (weekdays, start, end, audience, price).
@@ -421,6 +427,28 @@ def _windows(rng, facilities, plans) -> list:
                 )
             )
     return windows
+
+
+def _window_created_at(seed: int, windows) -> list[dt.datetime]:
+    """When each window was entered: on an office day a few days to three weeks before it
+    took effect (within the same year), in office hours, Asia/Shanghai time.
+
+    Drawn from a stream of its own, so the rest of the parking data is unchanged.
+    """
+    rng = rng_for(seed, "parking-windows-created")
+    times = []
+    for window in windows:
+        valid_from = window.valid_from or dt.date(2022, 6, 1)
+        day = max(
+            valid_from - dt.timedelta(days=rng.randint(3, 21)), dt.date(valid_from.year, 1, 1)
+        )
+        while day.isoweekday() > 5 and day > dt.date(valid_from.year, 1, 1):
+            day -= dt.timedelta(days=1)
+        minutes = rng.randint(9 * 60, 17 * 60 + 30)
+        times.append(
+            dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60), tzinfo=SHANGHAI)
+        )
+    return times
 
 
 def _reports(rng, facilities) -> list:
@@ -494,11 +522,13 @@ def build_parking(seed: int, roads) -> ParkingData:
                     source=DEMO_SOURCE,
                 )
             )
+    windows = _windows(rng, facilities, plans)
     return ParkingData(
         facilities=facilities,
         berths=berths,
-        windows=_windows(rng, facilities, plans),
+        windows=windows,
         reports=_reports(rng, facilities),
+        window_created_at=_window_created_at(seed, windows),
     )
 
 

@@ -12,7 +12,10 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from geo_cm.demo import DEMO_SOURCE, REFERENCE_TIME, build_assets, load_areas, load_assets
+from geo_cm.demo.common import SHANGHAI
 from geo_cm.models import ChangeRecord, District, Subdistrict
+from geo_cm.plans.models import Plan
+from geo_cm.plans.selectors import plan_progress
 from greenways.models import Route, Segment
 from parking.models import Berth, Facility, OccupancyReport, SharingWindow
 from streets.models import BackAlleyProject, LightingRetrofit, Road, StreetLight
@@ -209,6 +212,11 @@ def test_sharing_windows_include_overnight_and_weekend_ones(demo):
     assert any(w.crosses_midnight for w in windows)
     assert any(set(w.weekdays) == {6, 7} and not w.crosses_midnight for w in windows)
     assert any(w.valid_from and w.valid_from.year == 2023 for w in windows)
+    # Entered shortly before taking effect (the shared-parking metric counts by it).
+    for w in windows:
+        entered = w.created_at.astimezone(SHANGHAI)
+        assert entered.date() <= w.valid_from and entered.year == w.valid_from.year
+        assert (w.valid_from - entered.date()).days <= 23 and 9 <= entered.hour <= 17
     for w in windows:
         assert w.weekdays and w.start_time != w.end_time
         assert 0 < w.berths_shared <= w.facility.total_berths
@@ -258,3 +266,20 @@ def test_export_shapefiles_writes_utf8_wgs84_with_a_field_map(demo, tmp_path):
     assert len(toilets) == Toilet.objects.count()
     lights = pyogrio.read_dataframe(tmp_path / "street-lights.shp", columns=["road"])
     assert lights["road"].str.startswith("DL-").all()
+
+
+@pytest.mark.django_db
+def test_every_asset_target_of_the_2023_plan_has_an_actual_on_the_demo(demo):
+    call_command("load_plan_2023", verbosity=0)
+    plan = Plan.objects.get(year=2023)
+    progress = plan_progress(plan=plan, today=dt.date(2023, 12, 31))
+    actuals = {t["code"]: t["actual"] for t in progress if t["kind"] == "metric"}
+    assert set(actuals) == {"P1", "P2", "T1", "A1", "A2", "G1", "L1"}
+    assert all(value and value > 0 for value in actuals.values()), actuals
+    # Judged mid-year, only the records dated by then count, and the count has begun.
+    june = {
+        t["code"]: t["actual"]
+        for t in plan_progress(plan=plan, today=dt.date(2023, 6, 30))
+        if t["kind"] == "metric"
+    }
+    assert all(june[code] <= actuals[code] for code in actuals)
