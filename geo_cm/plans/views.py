@@ -141,7 +141,8 @@ def plan_dashboard(request, year):
         {
             "plan": plan,
             "today": today,
-            "cards": cards,
+            "metric_cards": [c for c in cards if c["kind"] == "metric"],
+            "reported_cards": [c for c in cards if c["kind"] != "metric"],
             "table": _subdistrict_table(cards),
             "status_labels": STATUS_LABELS,
         },
