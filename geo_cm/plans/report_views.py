@@ -1,0 +1,91 @@
+"""Exports of the progress report: Excel workbook, printable page and offline map report.
+
+Each takes ``?today=YYYY-MM-DD`` (the day judged; default today in Asia/Shanghai) and
+needs a signed-in user, like the progress API.
+"""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from .models import Plan
+from .reports import map_report_html, report_build, report_print_context, report_xlsx
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class BadDate(ValueError):
+    pass
+
+
+def parse_today(value: str | None) -> dt.date:
+    """``?today=`` as a date; today (local) when absent. Raises BadDate otherwise."""
+    if value is None:
+        return timezone.localdate()
+    try:
+        parsed = parse_date(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise BadDate(_("today must be a date such as 2023-06-30."))
+    return parsed
+
+
+def _report(request, year):
+    plan = Plan.objects.filter(year=year).first()
+    if plan is None:
+        raise Http404(_("No plan for %(year)s.") % {"year": year})
+    today = parse_today(request.GET.get("today"))
+    return report_build(plan=plan, today=today)
+
+
+def _with_bad_date(view):
+    def wrapped(request, year):
+        try:
+            return view(request, year)
+        except BadDate as exc:
+            return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@require_GET
+@login_required(login_url="/accounts/login/")
+@_with_bad_date
+def report_xlsx_view(request, year):
+    """The progress report as an Excel workbook."""
+    report = _report(request, year)
+    response = HttpResponse(report_xlsx(report), content_type=XLSX)
+    name = f"plan-{year}-report-{report['today'].isoformat()}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_GET
+@login_required(login_url="/accounts/login/")
+@_with_bad_date
+def report_print_view(request, year):
+    """The progress report as a printable A4 page (no script)."""
+    report = _report(request, year)
+    return render(request, "plans/print_report.html", report_print_context(report))
+
+
+@require_GET
+@login_required(login_url="/accounts/login/")
+@_with_bad_date
+def map_report_view(request, year):
+    """The self-contained map report (one HTML file that opens offline)."""
+    report = _report(request, year)
+    response = HttpResponse(map_report_html(report), content_type="text/html; charset=utf-8")
+    if "download" in request.GET:
+        name = f"plan-{year}-map-{report['today'].isoformat()}.html"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
