@@ -297,14 +297,64 @@ def report_xlsx(report: dict) -> bytes:
 MONTHS = range(1, 13)
 
 
+def format_value(value, unit: str, *, fraction: bool = False) -> str:
+    """A value for people: km to the metre, percentages to 0.1, counts whole (to 0.1
+    when ``fraction``, for expected values), thousands grouped, no trailing zeros."""
+    if value is None:
+        return "—"
+    digits = 3 if unit == "km" else 1 if unit == "%" or fraction else 0
+    text = f"{value:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def report_print_context(report: dict) -> dict:
-    """Template context for the printable page: the report plus the metric and reported
-    targets apart, and each metric target's monthly cumulative values in one list."""
-    metric_targets = [t for t in report["targets"] if t["kind"] == Target.Kind.METRIC]
+    """Template context for the printable page: the report with display texts, the
+    subdistrict matrix (one row per subdistrict, one column per metric target: actual,
+    and the allocation where one exists) and the monthly cumulative values."""
+    targets = []
+    for t in report["targets"]:
+        unit = t["unit"]
+        targets.append(
+            {
+                **t,
+                "target_text": format_value(t["target"], unit),
+                "actual_text": format_value(t["actual"], unit),
+                "expected_text": format_value(t["expected_by_today"], unit, fraction=True),
+                "monthly_text": [
+                    {
+                        "cumulative": format_value(m["cumulative"], unit)
+                        if m["cumulative"] is not None
+                        else None,
+                        "expected": format_value(m["expected"], unit),
+                    }
+                    for m in t.get("monthly") or []
+                ],
+            }
+        )
+    metric_targets = [t for t in targets if t["kind"] == Target.Kind.METRIC]
+    columns = [t for t in metric_targets if t.get("by_subdistrict")]
+    names, cells = {}, {}
+    for i, t in enumerate(columns):
+        for s in t["by_subdistrict"]:
+            names[s["subdistrict_code"]] = s["subdistrict_name"]
+            text = format_value(s["actual"], t["unit"])
+            if s["allocation"] is not None:
+                text += f" / {format_value(s['allocation'], t['unit'])}"
+            cells[(s["subdistrict_code"], i)] = text
+    matrix = [
+        {"name": names[code], "cells": [cells.get((code, i), "") for i in range(len(columns))]}
+        for code in sorted(names)
+    ]
+    readings = [
+        {**r, "value_text": format_value(r["value"], r["unit"])} for r in report["readings"]
+    ]
     return {
         **report,
+        "targets": targets,
+        "readings": readings,
         "metric_targets": metric_targets,
-        "breakdown_targets": [t for t in metric_targets if t.get("by_subdistrict")],
+        "breakdown_columns": columns,
+        "breakdown_rows": matrix,
         "months": list(MONTHS),
     }
 

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from openpyxl import load_workbook
 
 from geo_cm.plans.models import Plan, ReportedValue, Target
@@ -139,7 +140,13 @@ def test_print_page_has_every_section_and_no_script(plan, en_client):
         "Readings of reported indicators",
     ):
         assert heading in html
-    assert "新增停车泊位" in html and "江浦街道" in html and "98.4" in html
+    assert "新增停车泊位" in html and "98.4 %" in html
+    # The subdistrict matrix: actual, then the allocated share where the plan sets one.
+    assert re.search(
+        r"<td>江浦街道</td><td class=\"n\">300 / 400</td><td class=\"n\">300 / 400</td>", html
+    )
+    assert re.search(r"<td>泰山街道</td><td class=\"n\">200</td><td class=\"n\"></td>", html)
+    assert "≥ 1,000" in html
     # Chinese title first, English under it.
     assert html.index("新增停车泊位") < html.index("New berths")
 
@@ -186,3 +193,39 @@ def test_exports_check_the_day_year_and_login(plan, client, en_client, path):
 def test_export_queries_do_not_grow_with_records(plan, client, django_assert_max_num_queries):
     with django_assert_max_num_queries(80):
         assert client.get(f"/plans/2023/report.xlsx?today={TODAY}").status_code == 200
+
+
+def test_plan_report_command_writes_each_format(plan, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command(
+        "plan_report", "2023", "--output", tmp_path / "r.xlsx", "--today", TODAY, stdout=out
+    )
+    assert "xlsx report written" in out.getvalue()
+    book = load_workbook(tmp_path / "r.xlsx")
+    assert len(book.sheetnames) == 4 and "2023-09-30" in book.worksheets[0]["A2"].value
+    call_command("plan_report", "2023", "--output", tmp_path / "p.html", "--lang", "en", stdout=out)
+    assert "Progress of the targets" in (tmp_path / "p.html").read_text()
+    call_command(
+        "plan_report", "2023", "--format", "map", "--output", tmp_path / "m.html", stdout=out
+    )
+    assert "L.map(" in (tmp_path / "m.html").read_text()
+    with pytest.raises(CommandError, match="no plan for 2031"):
+        call_command("plan_report", "2031", "--output", tmp_path / "x.xlsx")
+    with translation.override("en"), pytest.raises(CommandError, match="today must be a date"):
+        call_command(
+            "plan_report", "2023", "--output", tmp_path / "x.xlsx", "--today", "2023-13-01"
+        )
+    with pytest.raises(CommandError, match="Give --format"):
+        call_command("plan_report", "2023", "--output", tmp_path / "x.pdf")
+
+
+def test_values_are_formatted_in_their_unit():
+    from geo_cm.plans.reports import format_value
+
+    assert format_value(1000.0, "个") == "1,000"
+    assert format_value(747.9, "个", fraction=True) == "747.9"
+    assert format_value(748.0, "个", fraction=True) == "748"
+    assert format_value(10.162, "km") == "10.162" and format_value(15.0, "km") == "15"
+    assert format_value(98.2, "%") == "98.2" and format_value(None, "%") == "—"
