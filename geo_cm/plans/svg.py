@@ -39,12 +39,15 @@ class _Frame:
         return " ".join(f"{self.x(m)},{self.y(v)}" for m, v in pairs)
 
 
-def progress_chart(*, monthly: list[dict], goal: float, unit: str, label: str) -> SafeString:
+def progress_chart(
+    *, monthly: list[dict], goal: float, unit: str, label: str, year_share: float | None = None
+) -> SafeString:
     """Cumulative actual per month against the expected line and the year's target.
 
     ``monthly`` is the ``monthly`` series of ``target_progress``: ``month`` (1..12),
     ``cumulative`` (None for months not yet reached) and ``expected``. The chart starts at
-    zero on 1 January; the goal is a dashed line.
+    zero on 1 January; the goal is a dashed line. ``year_share`` (0..1), when given, marks
+    the day judged with a vertical line.
     """
     actual = [(m["month"], m["cumulative"]) for m in monthly if m["cumulative"] is not None]
     expected = [(m["month"], m["expected"]) for m in monthly]
@@ -99,6 +102,16 @@ def progress_chart(*, monthly: list[dict], goal: float, unit: str, label: str) -
             number(goal),
         )
     )
+    if year_share is not None and 0 <= year_share <= 1:
+        parts.append(
+            format_html(
+                '<line class="today" x1="{x}" y1="{}" x2="{x}" y2="{}" stroke="#ef8f00" '
+                'stroke-width="1"/>',
+                frame.top,
+                frame.y(0),
+                x=frame.x(12 * year_share),
+            )
+        )
     parts.append(
         format_html(
             '<polyline class="expected" points="{}" fill="none" stroke="#9e9e9e" '

@@ -134,7 +134,9 @@ def plan_dashboard(request, year):
     progress = plan_progress(plan=plan, today=today)
     english = (get_language() or "").startswith("en")
     link = {"plan": year, "today": today.isoformat()} if "today" in request.GET else {"plan": year}
-    cards = [_card(p, english=english, map_query=link) for p in progress]
+    year_start = dt.date(plan.year, 1, 1)
+    year_share = (today - year_start).days / (dt.date(plan.year + 1, 1, 1) - year_start).days
+    cards = [_card(p, english=english, map_query=link, year_share=year_share) for p in progress]
     return render(
         request,
         "plans/dashboard.html",
@@ -149,7 +151,7 @@ def plan_dashboard(request, year):
     )
 
 
-def _card(progress, *, english, map_query):
+def _card(progress, *, english, map_query, year_share):
     """What the template shows for one target (the figures are the API's)."""
     title = progress["title_en"] if english else progress["title_zh"]
     percent = progress["percent"]
@@ -161,8 +163,13 @@ def _card(progress, *, english, map_query):
     }
     if progress["kind"] == "metric":
         card["chart"] = svg.progress_chart(
-            monthly=progress["monthly"], goal=progress["target"], unit=progress["unit"], label=title
+            monthly=progress["monthly"],
+            goal=progress["target"],
+            unit=progress["unit"],
+            label=title,
+            year_share=year_share,
         )
+        card["today_marked"] = 0 <= year_share <= 1
         query = urlencode({**map_query, "target": progress["code"]})
         card["map_url"] = f"{reverse('map')}?{query}"
     else:
