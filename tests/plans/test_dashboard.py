@@ -143,3 +143,18 @@ def test_chart_scales_to_the_goal_and_escapes_its_label():
     assert "&lt;b&gt;x&lt;/b&gt;" in chart and "<b>" not in chart
     assert chart.count("<circle") == 12 and 'data-goal="100"' in chart
     assert number(12.3456) == "12.346" and number(1200.0) == "1200" and number(None) == "—"
+
+
+def test_dashboard_queries_do_not_grow_with_the_records(client, plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/plans/2023/", {"today": "2023-12-31"}).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for i in range(15):
+        factories.facility(f"TC-N{i}", lon=118.61 + i * 0.005, opened_on=dt.date(2023, 5, 1))
+    assert queries() == before
