@@ -21,8 +21,9 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from geo_cm import gcj02
+
 from . import crs as crs_module
-from . import gcj02
 from .readers import Source
 
 ERROR, WARNING = "error", "warning"

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from geo_cm.imports import gcj02
+from geo_cm import gcj02
 from geo_cm.imports.crs import CRSError, crs_from_authority, crs_from_prj, crs_from_user
 from geo_cm.imports.encoding import EncodingError, encoding_detect_dbf, encoding_normalise
 

@@ -140,7 +140,7 @@ def test_datav_bare_geometry_is_one_feature(tmp_path):
     path = FIXTURES / "datav_gcj02_selfintersect" / "cnmaps_320111_bare_geometry.geojson"
     source = source_read(path=path, workdir=tmp_path)
     assert source.count == 1 and source.geometry_types == ["MultiPolygon"]
-    from geo_cm.imports.gcj02 import geometries_to_wgs84
+    from geo_cm.gcj02 import geometries_to_wgs84
 
     converted = geometries_to_wgs84(source.geoms, offset="gcj02")[0]
     assert _centroid_gap_m(source.geoms[0], _reference()["浦口区"]) > 400
