@@ -60,4 +60,11 @@ def test_import_a_shapefile_through_the_pages(
     assert created == "6"
     assert Toilet.objects.count() == 6
     browser.find_element(By.ID, "map-link").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#map"))
+    # The layer alone on the map, with the imported records.
+    WebDriverWait(browser, 30).until(
+        lambda d: d.execute_script("return (window.geocmLayers || {}).toilets") == 6
+    )
+    assert browser.execute_script(
+        "return window.geocmMap.hasLayer(window.geocmGroups.toilets)"
+        " && !window.geocmMap.hasLayer(window.geocmGroups.roads)"
+    )

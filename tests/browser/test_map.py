@@ -81,3 +81,25 @@ def test_popup_shows_labelled_public_fields_only(browser, live_server, areas, of
     )
     assert "GC-POP" in popup and "城市公厕" in popup and "6-22" in popup
     assert "13900000000" not in popup
+
+
+def test_layer_parameter_shows_that_layer_alone_zoomed_to_it(
+    browser, live_server, assets, offline_map
+):
+    browser.get(live_server.url + "/?layer=toilets")
+    wait_for_layers(browser, len([lay for lay in registry.all() if lay.public]))
+    on_map = browser.execute_script(
+        "return Object.keys(window.geocmGroups).filter(function (k) {"
+        " return window.geocmMap.hasLayer(window.geocmGroups[k]); })"
+    )
+    assert on_map == ["toilets"]
+    boxes = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#layer-list input'))"
+        ".filter(function (b) { return b.checked; }).map(function (b) { return b.dataset.layer; })"
+    )
+    assert boxes == ["toilets"]
+    # Zoomed to the two toilets (118.62 and 118.66), not the whole district.
+    assert browser.execute_script("return window.geocmMap.getZoom()") >= 13
+    # Ticking another layer brings it back.
+    browser.find_element(By.CSS_SELECTOR, "#layer-list input[data-layer='roads']").click()
+    assert browser.execute_script("return window.geocmMap.hasLayer(window.geocmGroups.roads)")

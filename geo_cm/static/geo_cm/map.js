@@ -49,11 +49,11 @@
     return function (feature) { return colours[feature.properties[layer.statusField]] || "#3388ff"; };
   }
 
-  function addLegendEntry(layer, group) {
+  function addLegendEntry(layer, group, shown) {
     var label = document.createElement("label");
     var box = document.createElement("input");
     box.type = "checkbox";
-    box.checked = true;
+    box.checked = shown;
     box.dataset.layer = layer.slug;
     box.addEventListener("change", function () {
       if (box.checked) group.addTo(map); else map.removeLayer(group);
@@ -98,8 +98,13 @@
     }).addTo(map);
   });
 
+  // ?layer=toilets (e.g. from an import's result): that layer alone, zoomed to its records.
+  var focus = new URLSearchParams(window.location.search).get("layer");
+  if (!config.layers.some(function (l) { return l.slug === focus; })) focus = null;
+
   config.layers.forEach(function (layer) {
     var colour = colourOf(layer);
+    var shown = !focus || focus === layer.slug;
     var dense = false;  // thousands of street lights: smaller dots keep the district readable
     var group = L.geoJSON(null, {
       pointToLayer: function (feature, latlng) {
@@ -110,14 +115,18 @@
       },
       style: function (feature) { return { color: colour(feature), weight: 4, opacity: 0.85 }; },
       onEachFeature: function (feature, lyr) { lyr.bindPopup(popupHtml(layer, feature)); }
-    }).addTo(map);
+    });
+    if (shown) group.addTo(map);
     window.geocmGroups[layer.slug] = group;
-    var count = addLegendEntry(layer, group);
+    var count = addLegendEntry(layer, group, shown);
     loadAll(layer.items + "?limit=10000", []).then(function (features) {
       dense = features.length > 500;
       group.addData({ type: "FeatureCollection", features: features });
       count.textContent = " (" + features.length + ")";
       window.geocmLayers[layer.slug] = features.length;
+      if (focus === layer.slug && features.length) {
+        map.fitBounds(group.getBounds(), { padding: [30, 30], maxZoom: 16 });
+      }
     }).catch(function () {
       count.textContent = " (" + text.failed + ")";
       window.geocmLayers[layer.slug] = -1;
