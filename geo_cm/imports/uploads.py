@@ -17,10 +17,10 @@ import shapely
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from geo_cm import gcj02
 from geo_cm.jobs.queue import job_enqueue
 
 from . import crs as crs_module
-from . import validate as validate_module
 from .models import ImportRecord, ImportUpload
 from .readers import source_read
 from .safety import UnsafeFile, limit
@@ -119,7 +119,7 @@ def preview_geojson(source, *, offset: str | None, n: int = PREVIEW_FEATURES) ->
     with their first few attributes."""
     geoms = shapely.force_2d(source.geoms[:n])
     if offset:
-        geoms = validate_module.gcj02.geometries_to_wgs84(geoms, offset=offset)
+        geoms = gcj02.geometries_to_wgs84(geoms, offset=offset)
     try:
         geoms = crs_module.geometries_to_wgs84(geoms, crs=source.crs)
     except Exception:  # noqa: BLE001 - absurd coordinates for the CRS: nothing to preview

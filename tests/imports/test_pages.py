@@ -18,7 +18,7 @@ from geo_cm.jobs.queue import jobs_drain
 from tests import factories
 from toilets.models import Toilet
 
-from .conftest import toilet_frame, write_shapefile, zip_folder
+from .conftest import FIXTURES, toilet_frame, write_shapefile, zip_folder
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +36,9 @@ def gis(gis_user):
 
 
 def _zip(tmp_path, frame=None, **kwargs):
-    shp = write_shapefile(frame if frame is not None else toilet_frame(5), tmp_path / "shp", **kwargs)
+    shp = write_shapefile(
+        frame if frame is not None else toilet_frame(5), tmp_path / "shp", **kwargs
+    )
     return zip_folder(shp.parent, tmp_path / "公厕.zip")
 
 
@@ -63,7 +65,9 @@ def _selected(html: str, name: str) -> str | None:
 
 def _form(html: str) -> dict:
     """The options form's current values, as the browser would post them."""
-    form = re.search(r'<form method="post" class="imp-form" id="options-form">(.*?)</form>', html, re.S)
+    form = re.search(
+        r'<form method="post" class="imp-form" id="options-form">(.*?)</form>', html, re.S
+    )
     data = {}
     for name in re.findall(r'<select name="([^"]+)"', form.group(1)):
         data[name] = _selected(form.group(1), name) or ""
@@ -287,3 +291,20 @@ def test_zip_bombs_are_refused_before_extraction(areas, gis, tmp_path, settings)
     assert response.status_code == 400
     assert not ImportUpload.objects.exists()
     assert not list(tmp_path.glob("**/big.shp"))
+
+
+def test_the_preview_of_amap_points_is_in_wgs84_when_the_offset_is_declared(areas, gis, tmp_path):
+    golden = list(csv.DictReader((FIXTURES / "gcj02_to_wgs84_reference_points.csv").open()))[:3]
+    table = tmp_path / "amap.csv"
+    lines = ["编号,名称,lng,lat"] + [
+        f"GC-A{i},高德点{i},{g['gcj_lon']},{g['gcj_lat']}" for i, g in enumerate(golden)
+    ]
+    table.write_text("\n".join(lines), encoding="utf-8")
+    response = _upload(gis, table, crs="4326", offset="gcj02")
+    assert response.status_code == 302
+    features = _config(gis.get(response["Location"]))["preview"]["features"]
+    for feature, g in zip(features, golden, strict=True):
+        lon, lat = feature["geometry"]["coordinates"]
+        # Within a metre of the reference (1e-5 degrees is about 1 m here).
+        assert abs(lon - float(g["wgs_lon_exact"])) < 1e-5
+        assert abs(lat - float(g["wgs_lat_exact"])) < 1e-5
