@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import Plan, PlanChange, ReportedValue, Target
@@ -23,10 +24,23 @@ class ReadOnlyMixin:
         return False
 
 
+@admin.display(description=_("changes"))
+def changes_display(change: PlanChange):
+    """One line per field: name, value before, value after."""
+    return format_html_join(
+        "",
+        "<div><code>{}</code>: {} → {}</div>",
+        (
+            (field, "—" if old is None else old, "—" if new is None else new)
+            for field, (old, new) in change.changes.items()
+        ),
+    )
+
+
 class PlanChangeInline(ReadOnlyMixin, admin.TabularInline):
     model = PlanChange
     fk_name = "plan"
-    fields = ("at", "user", "target_code", "action", "changes")
+    fields = ("at", "user", "target_code", "action", changes_display)
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -150,7 +164,8 @@ class PlanChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("at", "plan_label", "target_code", "action", "user")
     list_filter = ("action", "plan")
     search_fields = ("target_code", "plan_label")
-    readonly_fields = ("at", "plan", "plan_label", "target_code", "action", "changes", "user")
+    fields = ("at", "plan", "plan_label", "target_code", "action", changes_display, "user")
+    readonly_fields = fields
 
 
 @admin.register(ReportedValue)
@@ -158,6 +173,14 @@ class ReportedValueAdmin(admin.ModelAdmin):
     list_display = ("target", "value", "measured_on", "scope", "reported_by")
     list_filter = ("target__plan",)
     readonly_fields = ("reported_by",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Targets measured from the assets take no readings (as in the readings API).
+        if db_field.name == "target":
+            kwargs["queryset"] = Target.objects.filter(kind=Target.Kind.REPORTED).select_related(
+                "plan"
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change:

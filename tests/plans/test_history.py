@@ -100,7 +100,7 @@ def test_editing_a_target_value_in_the_plan_admin_keeps_before_and_after(
     admin_client.post(url, form_values(admin_client, url))
     assert PlanChange.objects.count() == 1
     page = admin_client.get(url).content.decode()
-    assert "1200" in page and "target_value" in page
+    assert "<code>target_value</code>: 1000 → 1200" in page
 
 
 def test_adding_and_deleting_targets_and_editing_the_plan(plan, admin_client):

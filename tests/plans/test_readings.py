@@ -111,3 +111,25 @@ def test_only_planners_and_administrators_record(plan, gis_client, anon_client, 
     client = APIClient()
     client.force_authenticate(admin)
     assert client.post(URL, body, format="json").status_code == 201
+
+
+def test_readings_entered_in_the_admin_name_who_reported_them(plan, planner_user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(planner_user)
+    page = client.get("/admin/plans/reportedvalue/add/").content.decode()
+    r1, p1 = plan.targets.get(code="R1"), plan.targets.get(code="P1")
+    assert f'value="{r1.pk}"' in page and f'value="{p1.pk}"' not in page
+    response = client.post(
+        "/admin/plans/reportedvalue/add/",
+        {
+            "target": r1.pk,
+            "value": "97.1",
+            "measured_on": "2023-03-31",
+            "scope": "",
+            "evidence": "",
+        },
+    )
+    assert response.status_code == 302
+    assert ReportedValue.objects.get().reported_by == planner_user
