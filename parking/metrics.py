@@ -1,6 +1,7 @@
 """Plan metrics measured from the parking records."""
 
-from django.db.models import Sum
+from django.db.models import Min, Sum
+from django.db.models.functions import TruncDate
 
 from geo_cm.plans.registry import Metric, register
 
@@ -29,6 +30,9 @@ def new_shared_sites(start, end, subdistrict):
             status=FacilityStatus.OPEN, pk__in=started.values("facility")
         ).exclude(pk__in=earlier.values("facility")),
         subdistrict,
+    ).annotate(
+        # The date that made the site count (local date: TIME_ZONE is Asia/Shanghai).
+        counted_on=Min(TruncDate("sharing_windows__created_at"))
     )
     return qs.count(), qs
 

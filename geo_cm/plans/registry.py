@@ -15,7 +15,9 @@ class Metric:
 
     ``measure(start, end, subdistrict)`` returns ``(value, queryset)``: the value over the
     local (Asia/Shanghai) dates ``start``..``end`` inclusive, and the records that make it
-    up (of the layer ``layer``). Removed or reverted assets must not be counted.
+    up (of the layer ``layer``). Removed or reverted assets must not be counted. When the
+    date that makes a record count is not the layer's own date (a parking site counts from
+    its first sharing window), the queryset annotates it as ``counted_on``.
     """
 
     key: str

@@ -208,8 +208,8 @@ def target_records_geojson(target: Target, *, today: dt.date) -> str | None:
 
     Each Feature has the record's primary key as ``id`` and the properties ``id``,
     ``code``, ``name`` (None when the layer has no name), ``status``, ``subdistrict``
-    (code), ``subdistrict_name`` and ``date`` (the layer's ``date_field``, ISO date: the
-    date that makes a record count for most metrics). None for reported indicators and
+    (code), ``subdistrict_name`` and ``date`` (ISO date: the metric's ``counted_on`` when
+    it annotates one, else the layer's ``date_field``). None for reported indicators and
     undeclared metrics.
     """
     metric = metrics.get(target.metric_key) if target.kind == Target.Kind.METRIC else None
@@ -226,7 +226,11 @@ def target_records_geojson(target: Target, *, today: dt.date) -> str | None:
         _status=F(layer.status_field),
         _sub=F("subdistrict__code"),
         _sub_name=F("subdistrict__name"),
-        _date=F(layer.date_field) if layer.date_field else none,
+        _date=F("counted_on")
+        if "counted_on" in qs.query.annotations
+        else F(layer.date_field)
+        if layer.date_field
+        else none,
         _gj=AsGeoJSON(layer.geometry_field, precision=GEOJSON_PRECISION),
     )
     sql, params = rows.values(

@@ -141,3 +141,28 @@ def test_query_count_does_not_grow_with_records(
     with django_assert_max_num_queries(40):
         body = planner_client.get(URL.format("T1"), {"today": "2023-12-31"}).json()
     assert len(body["records"]["features"]) == 23
+
+
+def test_a_shared_site_is_dated_by_its_first_sharing_window_in_shanghai_time(planner_client, areas):
+    from parking.models import SharingWindow
+
+    plan = Plan.objects.create(title="测试计划", issuing_body="测试", year=2023)
+    Target.objects.create(
+        plan=plan, code="P2", title_zh="共享停车", title_en="Shared parking", unit="处",
+        target_value=2, kind="metric", metric_key="parking.new_shared_sites",
+    )  # fmt: skip
+    site = factories.facility("TC-S", opened_on=dt.date(2019, 5, 1))
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    for day, hour in ((dt.date(2023, 12, 31), 23), (dt.date(2023, 6, 1), 9)):
+        window = SharingWindow.objects.create(
+            facility=site, weekdays=[1], berths_shared=5, start_time=dt.time(19),
+            end_time=dt.time(7), audience="public",
+        )  # fmt: skip
+        SharingWindow.objects.filter(pk=window.pk).update(
+            created_at=dt.datetime(day.year, day.month, day.day, hour, 30, tzinfo=shanghai)
+        )
+    body = planner_client.get(URL.format("P2"), {"today": "2023-12-31"}).json()
+    (feature,) = body["records"]["features"]
+    # Not the facility's opening day (2019): the day its first window was set up.
+    assert feature["properties"]["code"] == "TC-S"
+    assert feature["properties"]["date"] == "2023-06-01"
