@@ -93,14 +93,21 @@ def reported_value_create(
 ) -> ReportedValue:
     """Record a measured value of a reported indicator (in the target's unit) by ``by``.
 
-    Raises ReadingError for a target measured from assets, or a date outside the plan year
-    or after today's date.
+    Raises ReadingError for a target measured from assets, a negative value (or a rate
+    above 100 %), or a date outside the plan year or after today's date.
     """
     if target.kind != Target.Kind.REPORTED:
         raise ReadingError(
             "target",
             _("Target %(code)s is measured from the asset records; it takes no readings.")
             % {"code": target.code},
+        )
+    if value < 0 or target.unit == "%" and value > 100:
+        raise ReadingError(
+            "value",
+            _("value must be between 0 and 100 for a rate.")
+            if target.unit == "%"
+            else _("value may not be negative."),
         )
     if measured_on.year != target.plan.year:
         raise ReadingError(
