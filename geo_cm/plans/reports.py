@@ -121,6 +121,12 @@ def _sheet(book: Workbook, title: str, heading: str, report: dict, headers, widt
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A5"
+    # Printed on A4 landscape, as wide as the page; the table repeats its header row.
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     return ws
 
 
@@ -285,6 +291,11 @@ def report_xlsx(report: dict) -> bytes:
             {4: "yyyy-mm-dd", 5: _value_format(r["unit"])},
         )
 
+    for sheet in book.worksheets:
+        if sheet.max_row > HEADER_ROW:
+            sheet.auto_filter.ref = (
+                f"A{HEADER_ROW}:{get_column_letter(sheet.max_column)}{sheet.max_row}"
+            )
     book.properties.title = report["plan"].title
     book.properties.creator = "GeoCM"
     out = io.BytesIO()

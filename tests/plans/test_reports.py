@@ -98,6 +98,7 @@ def test_workbook_has_four_sheets_with_numbers_and_formats(plan, en_client):
     assert p1[8].number_format == "#,##0.0"
     r1 = next(row for row in ws.iter_rows(min_row=HEADER_ROW + 1) if row[0].value == "R1")
     assert r1[6].number_format == "0.0"
+    assert ws.page_setup.orientation == "landscape" and ws.auto_filter.ref == "A4:J7"
 
     by_sub = _rows(book["By subdistrict"])
     assert ["P1", "新增停车泊位", "个", "320111004000", "江浦街道", 400, 300] in by_sub
