@@ -158,3 +158,16 @@ def test_dashboard_queries_do_not_grow_with_the_records(client, plan):
     for i in range(15):
         factories.facility(f"TC-N{i}", lon=118.61 + i * 0.005, opened_on=dt.date(2023, 5, 1))
     assert queries() == before
+
+
+def test_export_links_carry_the_day_judged_and_open(client, plan):
+    html = client.get("/plans/2023/", {"today": "2023-06-30"}).content.decode()
+    exports = re.search(r'<nav class="plan-exports".*?</nav>', html, re.S).group(0)
+    links = re.findall(r'href="([^"]+)"', exports)
+    assert links == [
+        "/plans/2023/report.xlsx?today=2023-06-30",
+        "/plans/2023/print/?today=2023-06-30",
+        "/plans/2023/map-report.html?today=2023-06-30",
+    ]
+    for link in links:
+        assert client.get(link).status_code == 200, link
