@@ -37,6 +37,8 @@ run:
 	@echo "    shared parking      http://$(RUNSERVER_ADDR)/parking/"
 	@echo "    field app           http://$(RUNSERVER_ADDR)/field/"
 	@echo "    coverage (planners) http://$(RUNSERVER_ADDR)/coverage/"
+	@echo "    plan targets        http://$(RUNSERVER_ADDR)/plans/"
+	@echo "    imports (GIS staff) http://$(RUNSERVER_ADDR)/imports/"
 	@echo "    (Ctrl-C stops the web server and the job worker; 'make stop' stops the database)"
 	@# The job worker runs beside the web server and stops with it.
 	@$(VENV)/python manage.py run_jobs > var/jobs.log 2>&1 & worker=$$!; \

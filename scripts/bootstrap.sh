@@ -218,6 +218,10 @@ ensure_demo() {
   else
     say "no load_demo command yet: skipping demo data"
   fi
+  if has_command load_plan_2023; then
+    say "the 2023 plan (only when there is none)"
+    manage load_plan_2023 --if-missing
+  fi
   if has_command create_demo_accounts; then
     say "demo accounts"
     manage create_demo_accounts

@@ -132,6 +132,14 @@ def test_the_2023_plan_loads_every_target(plan):
     assert plan.targets.count() == 16
 
 
+def test_loading_if_missing_keeps_the_planners_edits(plan):
+    plan.targets.filter(code="P1").update(target_value=1200)
+    call_command("load_plan_2023", "--if-missing", verbosity=0)
+    assert plan.targets.get(code="P1").target_value == 1200
+    call_command("load_plan_2023", verbosity=0)  # without the flag: the plan as issued
+    assert plan.targets.get(code="P1").target_value == 1000
+
+
 def test_linear_expectation_and_milestones(plan):
     target = plan.targets.get(code="P1")
     assert expected_by(target, dt.date(2023, 7, 2)) == pytest.approx(1000 * 183 / 365)

@@ -75,8 +75,18 @@ TARGETS = (
 class Command(BaseCommand):
     help = f"Load the 2023 plan ({TITLE}) with its numeric targets; idempotent."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-missing",
+            action="store_true",
+            help="do nothing when a 2023 plan exists (keeps the planners' edits; make run)",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
+        if options["if_missing"] and Plan.objects.filter(year=2023).exists():
+            self.stdout.write("A 2023 plan exists: left as it is.")
+            return
         plan, _ = Plan.objects.update_or_create(
             year=2023, title=TITLE, defaults={"issuing_body": ISSUER}
         )
