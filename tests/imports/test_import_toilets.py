@@ -108,15 +108,15 @@ def test_bad_values_name_row_and_field(areas, tmp_path):
     assert not Toilet.objects.exists()
 
 
-def test_a_database_refusal_writes_nothing(areas, tmp_path, monkeypatch):
+def test_a_database_refusal_writes_nothing(areas, tmp_path):
     """A row the database refuses rolls back the rows before it."""
     shp = write_shapefile(toilet_frame(3), tmp_path / "x")
-    import geo_cm.imports.commit as commit
+    from django.db import connection
 
-    def broken(**kwargs):
-        raise commit.IntegrityError('new row violates check constraint "demo_rule"')
-
-    monkeypatch.setattr(commit, "assets_assign_subdistrict", broken)
+    with connection.cursor() as cursor:  # a rule only the third row breaks
+        cursor.execute(
+            "ALTER TABLE toilets_toilet ADD CONSTRAINT demo_rule CHECK (code <> 'GC-0003')"
+        )
     with pytest.raises(CommitError, match="demo_rule"):
         import_file(layer_slug="toilets", path=shp)
     assert not Toilet.objects.exists() and not ChangeRecord.objects.exists()
