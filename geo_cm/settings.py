@@ -189,6 +189,18 @@ GEOCM = {
     "PHOTO_MAX_PIXELS": int(os.environ.get("GEOCM_PHOTO_MAX_PIXELS", str(40_000_000))),
     # A free-berth count older than this is shown as "not live" on the public map.
     "OCCUPANCY_LIVE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_LIVE_MINUTES", "15")),
+    # Imports (geo_cm.imports.safety): largest upload accepted, in bytes.
+    "IMPORT_MAX_UPLOAD_BYTES": int(os.environ.get("GEOCM_IMPORT_MAX_UPLOAD_BYTES", "200000000")),
+    # Largest total of the files inside an uploaded archive, in bytes.
+    "IMPORT_MAX_UNCOMPRESSED_BYTES": int(
+        os.environ.get("GEOCM_IMPORT_MAX_UNCOMPRESSED_BYTES", "1000000000")
+    ),
+    # Largest uncompressed/compressed ratio of an archive (zip bombs reach thousands).
+    "IMPORT_MAX_RATIO": int(os.environ.get("GEOCM_IMPORT_MAX_RATIO", "100")),
+    # Most entries an archive may hold (a shapefile has at most ~10 parts).
+    "IMPORT_MAX_ENTRIES": int(os.environ.get("GEOCM_IMPORT_MAX_ENTRIES", "200")),
+    # Most features one import may hold.
+    "IMPORT_MAX_FEATURES": int(os.environ.get("GEOCM_IMPORT_MAX_FEATURES", "1000000")),
 }
 
 LOGGING = {

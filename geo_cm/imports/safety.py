@@ -4,6 +4,7 @@ A zip is inspected from its central directory first: entry count, every name (no
 paths, no ``..``, no drive letters, no symlinks), the declared uncompressed total and the
 compression ratio. Only then are the entries extracted, by our own code, into a fresh
 temporary folder, counting the bytes actually written (a lying header is caught too).
+The limits are the ``IMPORT_MAX_*`` keys of settings.GEOCM.
 """
 
 import stat
@@ -13,27 +14,14 @@ from pathlib import Path, PurePosixPath
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-# Defaults for settings.GEOCM keys (the settings module may override any of them).
-DEFAULT_LIMITS = {
-    # Largest upload accepted, in bytes.
-    "IMPORT_MAX_UPLOAD_BYTES": 200_000_000,
-    # Largest total of the files inside an archive, in bytes.
-    "IMPORT_MAX_UNCOMPRESSED_BYTES": 1_000_000_000,
-    # Largest uncompressed/compressed ratio of an archive (zip bombs reach thousands).
-    "IMPORT_MAX_RATIO": 100,
-    # Most entries an archive may hold (a shapefile has at most ~10 parts).
-    "IMPORT_MAX_ENTRIES": 200,
-    # Most features one import may hold.
-    "IMPORT_MAX_FEATURES": 1_000_000,
-}
-
 
 class UnsafeFile(ValueError):
     """The upload is refused before anything from it is used (a 400, with the reason)."""
 
 
 def limit(name: str) -> int:
-    return int(getattr(settings, "GEOCM", {}).get(name, DEFAULT_LIMITS[name]))
+    """An import limit from settings.GEOCM (``IMPORT_MAX_*``; the settings say each unit)."""
+    return int(settings.GEOCM[name])
 
 
 def _bad_name(name: str) -> bool:

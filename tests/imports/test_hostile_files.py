@@ -96,6 +96,18 @@ def test_size_limits_come_from_settings(areas, tmp_path, settings):
         import_file(layer_slug="toilets", path=archive)
 
 
+def test_archive_limits_come_from_settings(tmp_path, settings):
+    shp = write_shapefile(toilet_frame(2), tmp_path / "s")
+    archive = zip_folder(shp.parent, tmp_path / "ok.zip")
+    assert len(zip_check(path=archive)) >= 4  # .shp .shx .dbf .prj pass the defaults
+    settings.GEOCM = {**settings.GEOCM, "IMPORT_MAX_ENTRIES": 3}
+    with pytest.raises(UnsafeFile, match="at most 3"):
+        zip_check(path=archive)
+    settings.GEOCM = {**settings.GEOCM, "IMPORT_MAX_ENTRIES": 200, "IMPORT_MAX_UNCOMPRESSED_BYTES": 10}
+    with pytest.raises(UnsafeFile, match="the limit is 0 MB"):
+        zip_check(path=archive)
+
+
 def test_wrong_geometry_type_and_empty_geometry_are_row_errors(areas, tmp_path):
     path = tmp_path / "lines.geojson"
     path.write_text(
