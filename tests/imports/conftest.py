@@ -7,6 +7,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+from django.utils import translation
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +55,13 @@ def zip_folder(folder: Path, target: Path, *, stem=None) -> Path:
             if stem is None or part.stem == stem:
                 zf.write(part, part.name)
     return target
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests read the importer's English sentences; the default language is Chinese."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

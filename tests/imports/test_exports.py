@@ -165,3 +165,18 @@ def test_filters_and_bad_parameters(every_layer, gis_client):
         response = gis_client.get("/api/export/toilets", params)
         assert response.status_code == 400 and name in response.content.decode(), params
     assert gis_client.get("/api/export/nope").status_code == 404
+
+
+def test_export_command_writes_the_file_and_says_how_many(every_layer, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    target = tmp_path / "toilets.geojson"
+    call_command("export_layer", "toilets", str(target), stdout=out)
+    assert "2 features written to" in out.getvalue()
+    assert target.read_bytes().startswith(b"{")
+    with pytest.raises(CommandError, match="There is no layer nope"):
+        call_command("export_layer", "nope", str(target))
+    with pytest.raises(CommandError, match="Give --format"):
+        call_command("export_layer", "toilets", str(tmp_path / "toilets.dwg"))
+

@@ -1,11 +1,13 @@
-"""``manage.py export_layer LAYER FILE [--format] [--subdistrict] [--status] [--bbox] [--encoding]``.
+"""``manage.py export_layer LAYER FILE``: write a layer to a GIS file.
 
-Writes every staff-readable field (the command runs with staff rights) in EPSG:4326.
+Options: ``--format``, ``--subdistrict``, ``--status``, ``--bbox``, ``--encoding``. Writes
+every staff-readable field (the command runs with staff rights) in EPSG:4326.
 """
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from geo_cm.api.params import ItemFilters, parse_bbox, parse_statuses
@@ -23,26 +25,42 @@ class _Staff:
 
 
 class Command(BaseCommand):
-    help = "Export a layer as GeoJSON, GeoPackage, Shapefile zip, CSV or XLSX."
+    @property
+    def help(self):
+        # A property: argparse needs a real string, in the language active when it is asked.
+        return _("Export a layer as GeoJSON, GeoPackage, Shapefile zip, CSV or XLSX.")
 
     def add_arguments(self, parser):
-        parser.add_argument("layer")
-        parser.add_argument("file")
-        parser.add_argument("--format", choices=list(FORMATS), help="default: from the file suffix")
-        parser.add_argument("--subdistrict")
-        parser.add_argument("--status", help="comma-separated statuses")
-        parser.add_argument("--bbox", help="minLon,minLat,maxLon,maxLat (WGS84)")
-        parser.add_argument("--encoding", default="utf-8", choices=["utf-8", "gbk"])
+        parser.add_argument("layer", help=_("layer slug, e.g. toilets"))
+        parser.add_argument("file", help=_("the file to write"))
+        parser.add_argument(
+            "--format", choices=list(FORMATS), help=_("default: from the file suffix")
+        )
+        parser.add_argument("--subdistrict", help=_("only this subdistrict (its code)"))
+        parser.add_argument("--status", help=_("comma-separated statuses"))
+        parser.add_argument("--bbox", help=_("minLon,minLat,maxLon,maxLat (WGS84)"))
+        parser.add_argument(
+            "--encoding",
+            default="utf-8",
+            choices=["utf-8", "gbk"],
+            help=_("text encoding of a shapefile (written with a .cpg)"),
+        )
 
     def handle(self, *args, **opts):
         layer = registry.get(opts["layer"])
         if layer is None:
-            raise CommandError(f"There is no layer {opts['layer']}.")
+            raise CommandError(
+                _("There is no layer %(slug)s; layers: %(all)s.")
+                % {"slug": opts["layer"], "all": ", ".join(lay.slug for lay in registry.all())}
+            )
         path = Path(opts["file"])
         suffix = path.suffix.lower().lstrip(".")
         fmt = opts["format"] or {"json": "geojson", "zip": "shp"}.get(suffix, suffix)
         if fmt not in FORMATS:
-            raise CommandError(f"Give --format ({', '.join(FORMATS)}); {path.name} does not say.")
+            raise CommandError(
+                _("Give --format (%(formats)s); %(name)s does not say.")
+                % {"formats": ", ".join(FORMATS), "name": path.name}
+            )
         try:
             filters = ItemFilters(
                 bbox=parse_bbox(opts["bbox"]),
@@ -55,4 +73,7 @@ class Command(BaseCommand):
             layer=layer, user=_Staff(), fmt=fmt, filters=filters, encoding=opts["encoding"]
         )
         path.write_bytes(export.content)
-        self.stdout.write(f"{export.count} features written to {path} ({fmt}).")
+        self.stdout.write(
+            _("%(n)d features written to %(path)s (%(format)s).")
+            % {"n": export.count, "path": path, "format": fmt}
+        )

@@ -7,7 +7,8 @@ Examples::
     manage.py import_layer parking-facilities amap.csv --from-gcj02 --mapping map.json
 
 On any problem the exit status is 1 and one sentence says what to do; the row report is
-printed (first rows) and can be written as CSV with ``--report``.
+printed (first rows) and can be written as CSV with ``--report``. Every sentence is
+translatable: the command speaks the settings' language (Chinese) unless told otherwise.
 """
 
 import csv
@@ -16,42 +17,77 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from geo_cm.imports.models import ImportRecord
 from geo_cm.imports.services import USER_ERRORS, import_file
+from geo_cm.imports.validate import ERROR, WARNING
 
 STEPS = ("read", "validated", "staged", "updated", "inserted", "subdistricts")
+# Rows of the report printed on the terminal; --report writes them all.
+PRINTED_ROWS = 20
+
+
+def _step_labels() -> dict[str, str]:
+    return {
+        "read": _("file read"),
+        "validated": _("file validated"),
+        "staged": _("rows staged"),
+        "updated": _("changed rows updated"),
+        "inserted": _("new rows inserted"),
+        "subdistricts": _("subdistricts derived"),
+    }
 
 
 class Command(BaseCommand):
-    help = "Import a shapefile (.shp or .zip), GeoPackage, GeoJSON, KML, CSV or XLSX into a layer."
+    @property
+    def help(self):
+        # A property: argparse needs a real string, in the language active when it is asked.
+        return _(
+            "Import a shapefile (.shp or .zip), GeoPackage, GeoJSON, KML, CSV or XLSX "
+            "into a layer."
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("layer", help="layer slug, e.g. toilets")
-        parser.add_argument("file", help="the file to import")
+        parser.add_argument("layer", help=_("layer slug, e.g. toilets"))
+        parser.add_argument("file", help=_("the file to import"))
         parser.add_argument(
-            "--encoding", help="text encoding when there is no .cpg (UTF-8, GBK, GB18030)"
+            "--encoding", help=_("text encoding when there is no .cpg (UTF-8, GBK, GB18030)")
         )
         parser.add_argument(
-            "--crs", help="coordinate system when the file has none, e.g. 4490, 4549"
+            "--crs", help=_("coordinate system when the file has none, e.g. 4490, 4549")
         )
         offset = parser.add_mutually_exclusive_group()
         offset.add_argument(
-            "--from-gcj02", action="store_true", help="coordinates are Amap/Tencent GCJ-02"
+            "--from-gcj02", action="store_true", help=_("coordinates are Amap/Tencent GCJ-02")
         )
-        offset.add_argument("--from-bd09", action="store_true", help="coordinates are Baidu BD-09")
-        parser.add_argument("--mapping", help='JSON file {"model field": "source column"}')
-        parser.add_argument("--dry-run", action="store_true", help="validate only; write nothing")
-        parser.add_argument("--mode", choices=("create", "upsert", "replace"), default="upsert")
+        offset.add_argument(
+            "--from-bd09", action="store_true", help=_("coordinates are Baidu BD-09")
+        )
+        parser.add_argument("--mapping", help=_('JSON file {"model field": "source column"}'))
         parser.add_argument(
-            "--subdistrict", help="subdistrict code whose records --mode replace replaces"
+            "--dry-run", action="store_true", help=_("validate only; write nothing")
         )
         parser.add_argument(
-            "--repair-invalid", action="store_true", help="repair invalid geometries with MakeValid"
+            "--mode",
+            choices=("create", "upsert", "replace"),
+            default="upsert",
+            help=_(
+                "create: only new codes; upsert: update and add; replace: also delete the "
+                "subdistrict's records missing from the file"
+            ),
         )
-        parser.add_argument("--user", help="username recorded as the importer")
-        parser.add_argument("--report", help="write the row report to this CSV file")
+        parser.add_argument(
+            "--subdistrict", help=_("subdistrict code whose records --mode replace replaces")
+        )
+        parser.add_argument(
+            "--repair-invalid",
+            action="store_true",
+            help=_("repair invalid geometries with MakeValid"),
+        )
+        parser.add_argument("--user", help=_("username recorded as the importer"))
+        parser.add_argument("--report", help=_("write the row report to this CSV file"))
 
     def handle(self, *args, **opts):
         mapping = None
@@ -62,25 +98,27 @@ class Command(BaseCommand):
                     raise ValueError
             except (OSError, ValueError) as exc:
                 raise CommandError(
-                    f"The mapping file {opts['mapping']} is not a JSON object of field to column."
+                    _("The mapping file %(file)s is not a JSON object of field to column.")
+                    % {"file": opts["mapping"]}
                 ) from exc
         if opts["mode"] == "replace" and not opts["subdistrict"]:
             raise CommandError(
-                "--mode replace needs --subdistrict CODE (the subdistrict to replace)."
+                _("--mode replace needs --subdistrict CODE (the subdistrict to replace).")
             )
         user = None
         if opts["user"]:
             user = get_user_model().objects.filter(username=opts["user"]).first()
             if user is None:
-                raise CommandError(f"There is no user {opts['user']}.")
+                raise CommandError(_("There is no user %(name)s.") % {"name": opts["user"]})
         path = Path(opts["file"])
         offset = "gcj02" if opts["from_gcj02"] else "bd09" if opts["from_bd09"] else None
+        labels = _step_labels()
         bar = tqdm(
-            total=len(STEPS), desc=path.name[:30], unit="step", disable=opts["verbosity"] == 0
+            total=len(STEPS), desc=path.name[:30], unit="", disable=opts["verbosity"] == 0
         )
 
-        def progress(step, *_):
-            bar.set_postfix_str(step)
+        def progress(step, *_args):
+            bar.set_postfix_str(labels.get(step, step))
             bar.update(1)
 
         try:
@@ -111,20 +149,43 @@ class Command(BaseCommand):
                 )
                 writer.writeheader()
                 writer.writerows(record.report)
-        for problem in record.report[:20]:
+        severities = {ERROR: _("error"), WARNING: _("warning")}
+        for problem in record.report[:PRINTED_ROWS]:
             self.stderr.write(
-                f"row {problem['row']} {problem['field']} {problem['value']!r}: "
-                f"{problem['problem']} ({problem['severity']})"
+                _("row %(row)s %(field)s %(value)s: %(problem)s (%(severity)s)")
+                % {
+                    "row": problem["row"],
+                    "field": problem["field"],
+                    "value": repr(problem["value"]),
+                    "problem": problem["problem"],
+                    "severity": severities.get(problem["severity"], problem["severity"]),
+                }
             )
-        if len(record.report) > 20:
-            self.stderr.write(f"... {len(record.report) - 20} more in the report (--report FILE).")
+        if len(record.report) > PRINTED_ROWS:
+            self.stderr.write(
+                _("... %(n)d more in the report (--report FILE).")
+                % {"n": len(record.report) - PRINTED_ROWS}
+            )
         for warning in record.warnings:
-            self.stderr.write(f"warning: {warning}")
+            self.stderr.write(_("warning: %(text)s") % {"text": warning})
         if record.status == ImportRecord.Status.REJECTED:
             raise CommandError(record.message)
         self.stdout.write(
-            f"{record.message or 'Imported'} import:{record.pk} {record.layer}: "
-            f"{record.created} created, {record.updated} updated, {record.unchanged} unchanged, "
-            f"{record.deleted} deleted, {record.rejected} rejected "
-            f"(encoding {record.encoding or '-'}, {record.crs})."
+            _(
+                "%(message)s import:%(id)s %(layer)s: %(created)d created, %(updated)d "
+                "updated, %(unchanged)d unchanged, %(deleted)d deleted, %(rejected)d "
+                "rejected (encoding %(encoding)s, %(crs)s)."
+            )
+            % {
+                "message": record.message or _("Imported"),
+                "id": record.pk,
+                "layer": record.layer,
+                "created": record.created,
+                "updated": record.updated,
+                "unchanged": record.unchanged,
+                "deleted": record.deleted,
+                "rejected": record.rejected,
+                "encoding": record.encoding or "-",
+                "crs": record.crs,
+            }
         )
