@@ -19,7 +19,7 @@ class ImportRecordAdmin(admin.ModelAdmin):
     @admin.display(description=_("report"))
     def page(self, obj):
         return format_html(
-            '<a href="{}">{}</a>', reverse("import-record", args=[obj.pk]), _("open")
+            '<a href="{}">{}</a>', reverse("import-record", args=[obj.pk]), _("open the report")
         )
 
     def has_add_permission(self, request):
