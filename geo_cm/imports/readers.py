@@ -409,7 +409,8 @@ def source_read(
         else:
             raise ReadError(
                 _(
-                    "GeoCM reads zipped shapefiles, .shp, GeoPackage, GeoJSON, KML, CSV and XLSX; %(name)s is none of these."
+                    "GeoCM reads zipped shapefiles, .shp, GeoPackage, GeoJSON, KML, CSV and "
+                    "XLSX; %(name)s is none of these."
                 )
                 % {"name": file_name}
             )

@@ -147,14 +147,16 @@ def mapping_check(*, layer, mapping: dict[str, str], columns: list[str]) -> dict
         if column not in columns:
             raise MappingError(
                 _(
-                    "The mapping maps %(field)s to the column %(column)s, which the file does not have."
+                    "The mapping maps %(field)s to the column %(column)s, "
+                    "which the file does not have."
                 )
                 % {"field": target, "column": column}
             )
     if "code" not in mapping:
         raise MappingError(
             _(
-                "No column is mapped to the asset code (code); map the column holding the asset numbers."
+                "No column is mapped to the asset code (code); "
+                "map the column holding the asset numbers."
             )
         )
     return dict(mapping)
@@ -568,8 +570,8 @@ def import_validate(
         first = {c: i for i, c in reversed(list(enumerate(codes))) if c is not None}
         for i in np.flatnonzero(dup.to_numpy()):
             if len(problems) < REPORT_MAX:
-                problems.append(Problem(int(rownum[i]), "code", codes.iloc[i],
-                                        _("duplicate code: row %(r)d has it too") % {"r": first[codes.iloc[i]] + 1}))  # fmt: skip
+                text = _("duplicate code: row %(r)d has it too") % {"r": first[codes.iloc[i]] + 1}
+                problems.append(Problem(int(rownum[i]), "code", codes.iloc[i], text))
         bad_rows[dup.to_numpy()] = True
 
     existing = _stored_statuses(layer, codes)
@@ -613,8 +615,8 @@ def import_validate(
         geoms = shapely.force_2d(geoms)
     if offset:
         if not source.crs.geographic:
-            problems.append(Problem(0, "geometry", f"EPSG:{source.crs.epsg}",
-                                    _("GCJ-02/BD-09 coordinates are longitude/latitude; the file is projected.")))  # fmt: skip
+            text = _("GCJ-02/BD-09 coordinates are longitude/latitude; the file is projected.")
+            problems.append(Problem(0, "geometry", f"EPSG:{source.crs.epsg}", text))
         else:
             geoms = gcj02.geometries_to_wgs84(geoms, offset=offset)
     try:
@@ -631,8 +633,10 @@ def import_validate(
             & (bounds[:, 3] <= 90)
         )
         out_of_range |= present & ~np.isfinite(bounds).all(axis=1)
-    flag(out_of_range, "geometry", None,
-         _("coordinates out of range for longitude/latitude: is the coordinate system (CRS) right?"))  # fmt: skip
+    text = _(
+        "coordinates out of range for longitude/latitude: is the coordinate system (CRS) right?"
+    )
+    flag(out_of_range, "geometry", None, text)
     geoms[out_of_range] = None
     present &= ~out_of_range
 
@@ -647,8 +651,9 @@ def import_validate(
     want_name = geom_field.geom_class.__name__ if geom_field.geom_class else "Geometry"
     for i in np.flatnonzero(wrong_full):
         if len(problems) < REPORT_MAX:
-            problems.append(Problem(int(rownum[i]), "geometry", type_names.get(int(kinds[i]), "?"),
-                                    _("wrong geometry type; this layer takes %(want)s") % {"want": want_name}))  # fmt: skip
+            text = _("wrong geometry type; this layer takes %(want)s") % {"want": want_name}
+            value = type_names.get(int(kinds[i]), "?")
+            problems.append(Problem(int(rownum[i]), "geometry", value, text))
     bad_rows |= wrong_full
     present &= ~wrong_full
     invalid = present & ~shapely.is_valid(geoms)
@@ -687,9 +692,9 @@ def import_validate(
                     )
             geoms[invalid] = fixed
         else:
+            text = _("invalid geometry; choose repair to fix it with MakeValid, or correct it")
             for j, i in enumerate(np.flatnonzero(invalid)):
-                problems.append(Problem(int(rownum[i]), "geometry", reasons[j],
-                                        _("invalid geometry; choose repair to fix it with MakeValid, or correct it")))  # fmt: skip
+                problems.append(Problem(int(rownum[i]), "geometry", reasons[j], text))
             bad_rows[invalid] = True
 
     # Outside the district: usually a CRS or offset mistake, so it is flagged, not refused.

@@ -51,17 +51,30 @@ def every_layer(areas):
     for code in ("BJ-1", "BJ-2"):
         services.asset_create(
             model=BackAlleyProject,
-            values={"code": code, "name": f"小巷{code}", "plan_year": 2024, "boutique": code == "BJ-1",
-                    "budget_wan_yuan": Decimal("12.50"), "geom": factories.line((118.62, 32.02), (118.63, 32.025))},
-        )  # fmt: skip
+            values={
+                "code": code,
+                "name": f"小巷{code}",
+                "plan_year": 2024,
+                "boutique": code == "BJ-1",
+                "budget_wan_yuan": Decimal("12.50"),
+                "geom": factories.line((118.62, 32.02), (118.63, 32.025)),
+            },
+        )
     factories.light("LD-1", road=road, installed_on=dt.date(2019, 9, 9))
     factories.light("LD-2", lon=118.66, smart_controller=True)
     for code in ("GZ-1", "GZ-2"):
         services.asset_create(
             model=LightingRetrofit,
-            values={"code": code, "road": road, "year": 2023, "lamps": 10, "power_before_w": 2500,
-                    "power_after_w": 1000, "geom": factories.line((118.61, 32.05), (118.63, 32.05))},
-        )  # fmt: skip
+            values={
+                "code": code,
+                "road": road,
+                "year": 2023,
+                "lamps": 10,
+                "power_before_w": 2500,
+                "power_after_w": 1000,
+                "geom": factories.line((118.61, 32.05), (118.63, 32.05)),
+            },
+        )
     factories.segment("GW-1", width_m=Decimal("3.50"), surface="asphalt")
     factories.segment("GW-2", coords=((118.66, 32.03), (118.68, 32.04)))
 
@@ -179,4 +192,3 @@ def test_export_command_writes_the_file_and_says_how_many(every_layer, tmp_path)
         call_command("export_layer", "nope", str(target))
     with pytest.raises(CommandError, match="Give --format"):
         call_command("export_layer", "toilets", str(tmp_path / "toilets.dwg"))
-

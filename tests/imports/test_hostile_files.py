@@ -103,7 +103,11 @@ def test_archive_limits_come_from_settings(tmp_path, settings):
     settings.GEOCM = {**settings.GEOCM, "IMPORT_MAX_ENTRIES": 3}
     with pytest.raises(UnsafeFile, match="at most 3"):
         zip_check(path=archive)
-    settings.GEOCM = {**settings.GEOCM, "IMPORT_MAX_ENTRIES": 200, "IMPORT_MAX_UNCOMPRESSED_BYTES": 10}
+    settings.GEOCM = {
+        **settings.GEOCM,
+        "IMPORT_MAX_ENTRIES": 200,
+        "IMPORT_MAX_UNCOMPRESSED_BYTES": 10,
+    }
     with pytest.raises(UnsafeFile, match="the limit is 0 MB"):
         zip_check(path=archive)
 
@@ -150,8 +154,15 @@ def test_wrong_geometry_type_and_empty_geometry_are_row_errors(areas, tmp_path):
 @override_settings(LANGUAGE_CODE="en")
 def test_single_feature_kml_csv_and_xlsx_import(areas, tmp_path):
     feature = tmp_path / "one.geojson"
-    feature.write_text(json.dumps({"type": "Feature", "properties": {"BH": "K1", "MC": "单个", "category": "city"},
-                                   "geometry": {"type": "Point", "coordinates": [118.61, 32.01]}}))  # fmt: skip
+    feature.write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "properties": {"BH": "K1", "MC": "单个", "category": "city"},
+                "geometry": {"type": "Point", "coordinates": [118.61, 32.01]},
+            }
+        )
+    )
     assert import_file(layer_slug="toilets", path=feature).record.created == 1
     frame = toilet_frame(3, start=10)
     kml = tmp_path / "t.kml"

@@ -45,8 +45,7 @@ class Command(BaseCommand):
     def help(self):
         # A property: argparse needs a real string, in the language active when it is asked.
         return _(
-            "Import a shapefile (.shp or .zip), GeoPackage, GeoJSON, KML, CSV or XLSX "
-            "into a layer."
+            "Import a shapefile (.shp or .zip), GeoPackage, GeoJSON, KML, CSV or XLSX into a layer."
         )
 
     def add_arguments(self, parser):
@@ -113,9 +112,7 @@ class Command(BaseCommand):
         path = Path(opts["file"])
         offset = "gcj02" if opts["from_gcj02"] else "bd09" if opts["from_bd09"] else None
         labels = _step_labels()
-        bar = tqdm(
-            total=len(STEPS), desc=path.name[:30], unit="", disable=opts["verbosity"] == 0
-        )
+        bar = tqdm(total=len(STEPS), desc=path.name[:30], unit="", disable=opts["verbosity"] == 0)
 
         def progress(step, *_args):
             bar.set_postfix_str(labels.get(step, step))
