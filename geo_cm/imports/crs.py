@@ -206,6 +206,13 @@ def geometries_to_wgs84(geoms: np.ndarray, *, crs: AllowedCRS) -> np.ndarray:
     if crs.epsg == 4326:
         return geoms
     transformer = _transformer(crs.epsg)
+    if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
+        # Only points (most asset layers): new points from the transformed coordinates
+        # are cheaper than rewriting the coordinates of every geometry.
+        coords = shapely.get_coordinates(geoms)
+        if len(coords) == len(geoms):
+            x, y = transformer.transform(coords[:, 0], coords[:, 1])
+            return np.asarray(shapely.points(x, y), dtype=object)
 
     def _apply(coords):
         x, y = transformer.transform(coords[:, 0], coords[:, 1])

@@ -478,6 +478,10 @@ def _stored_statuses(layer, codes: pd.Series) -> dict:
     status = model._meta.get_field(layer.status_field).column
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
+        # An empty layer (a first import) has nothing stored: skip sending every code.
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote(model._meta.db_table)})")  # noqa: S608
+        if not cursor.fetchone()[0]:
+            return {}
         cursor.execute(
             f"SELECT code, {quote(status)} FROM {quote(model._meta.db_table)} "  # noqa: S608
             "WHERE code = ANY(%s::text[])",
