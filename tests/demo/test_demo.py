@@ -13,8 +13,9 @@ from django.db import connection, transaction
 
 from geo_cm.demo import DEMO_SOURCE, REFERENCE_TIME, build_assets, load_areas, load_assets
 from geo_cm.demo.common import SHANGHAI
+from geo_cm.demo.readings import load_readings
 from geo_cm.models import ChangeRecord, District, Subdistrict
-from geo_cm.plans.models import Plan
+from geo_cm.plans.models import Plan, ReportedValue
 from geo_cm.plans.selectors import plan_progress
 from greenways.models import Route, Segment
 from parking.models import Berth, Facility, OccupancyReport, SharingWindow
@@ -283,3 +284,42 @@ def test_every_asset_target_of_the_2023_plan_has_an_actual_on_the_demo(demo):
         if t["kind"] == "metric"
     }
     assert all(june[code] <= actuals[code] for code in actuals)
+
+
+def test_reported_indicators_have_labelled_synthetic_readings_and_staff_ones_survive(demo):
+    call_command("load_plan_2023", verbosity=0)
+    assert load_readings(seed=2023) == 36
+    assert load_readings(seed=2023) == 0  # only indicators without readings get them
+    plan = Plan.objects.get(year=2023)
+    reported = plan.targets.filter(kind="reported")
+    assert reported.count() == 9
+    for target in reported:
+        readings = list(target.readings.order_by("measured_on"))
+        assert [r.measured_on.month for r in readings] == [3, 6, 9, 12], target.code
+        assert all("合成" in r.evidence and "演示" in r.scope for r in readings)
+        assert all(0 < r.value <= 100 for r in readings)
+    progress = {t["code"]: t for t in plan_progress(plan=plan, today=dt.date(2023, 12, 31))}
+    assert all(progress[t.code]["status"] != "no_data" for t in reported)
+    # A staff reading is not demo data: --force keeps it and rebuilds only the synthetic ones.
+    staff = ReportedValue.objects.create(
+        target=reported.get(code="R1"), value=99, measured_on=dt.date(2023, 12, 15)
+    )
+    demo_readings = sorted(
+        ReportedValue.objects.exclude(pk=staff.pk).values_list(
+            "target__code", "measured_on", "value"
+        )
+    )
+    call_command("load_demo", "--force", stdout=io.StringIO())
+    assert ReportedValue.objects.filter(pk=staff.pk).exists()
+    # R1 has a staff reading now, so the demo leaves it alone; the others are rebuilt alike.
+    rebuilt = sorted(
+        ReportedValue.objects.exclude(pk=staff.pk).values_list(
+            "target__code", "measured_on", "value"
+        )
+    )
+    assert rebuilt == [r for r in demo_readings if r[0] != "R1"]
+    staff.delete()
+    call_command("load_demo", "--force", stdout=io.StringIO())
+    assert sorted(ReportedValue.objects.values_list("target__code", "measured_on", "value")) == (
+        demo_readings
+    )

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from geo_cm.coverage.tasks import coverage_refresh_enqueue
 from geo_cm.demo import delete_demo_assets, load_areas, load_assets
+from geo_cm.demo.readings import delete_demo_readings, load_readings
 from geo_cm.models import District
 
 # (model label, label in the summary line), in the order the summary reads.
@@ -64,7 +65,12 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         seconds = time.perf_counter() - started
         # The plan the demo is measured against (its targets are data, not demo assets).
-        call_command("load_plan_2023", verbosity=0)
+        call_command("load_plan_2023", "--if-missing", verbosity=0)
+        if force:
+            delete_demo_readings()
+        readings = load_readings(seed=seed)
+        if readings:
+            self.stdout.write(f"{readings} synthetic readings of the plan's reported indicators.")
         if removed:
             self.stdout.write(f"Deleted {removed:,} earlier demo assets.")
         counts = ", ".join(f"{demo.count(label):,} {name}" for label, name in SUMMARY)
