@@ -37,9 +37,12 @@ def test_import_a_shapefile_through_the_pages(
     facts = browser.find_element(By.ID, "inspection").text
     assert "EPSG:4549" in facts and "GB18030" in facts
     assert "浦口公厕1号" in browser.find_element(By.ID, "source-fields").text
-    assert Select(browser.find_element(By.NAME, "map__code")).first_selected_option.get_attribute(
-        "value"
-    ) == "编号"
+    assert (
+        Select(browser.find_element(By.NAME, "map__code")).first_selected_option.get_attribute(
+            "value"
+        )
+        == "编号"
+    )
 
     browser.find_element(By.ID, "validate-button").click()
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "commit-button"))
