@@ -98,7 +98,18 @@ def _cut_to_whole_record(data: bytes, header_len: int, record_len: int) -> bytes
 def encoding_detect_dbf(*, dbf: Path, override: str | None = None) -> Encoding:
     """Decide the encoding of a shapefile's attribute table (.dbf next to its .cpg)."""
     if override:
-        return Encoding(encoding_normalise(override), _("given by the user"))
+        name = encoding_normalise(override)
+        try:
+            _dbf_text_sample(dbf).decode(codecs.lookup(name).name)
+        except UnicodeDecodeError as exc:
+            raise EncodingError(
+                _(
+                    "The text in %(file)s does not decode as %(encoding)s, the encoding you "
+                    "chose; leave the encoding to be detected or choose another."
+                )
+                % {"file": dbf.name, "encoding": name}
+            ) from exc
+        return Encoding(name, _("given by the user"))
     cpg = dbf.with_suffix(".cpg")
     if not cpg.exists():
         cpg = next((p for p in dbf.parent.glob(dbf.stem + ".*") if p.suffix.lower() == ".cpg"), cpg)
@@ -108,11 +119,15 @@ def encoding_detect_dbf(*, dbf: Path, override: str | None = None) -> Encoding:
             return Encoding(encoding_normalise(text), _("from the .cpg file (%(v)s)") % {"v": text})
         except EncodingError:
             pass  # an unknown .cpg value: detect from the bytes instead
+    return encoding_of_bytes(_dbf_text_sample(dbf), where=dbf.name)
+
+
+def _dbf_text_sample(dbf: Path) -> bytes:
+    """The start of a .dbf's text: field names (header) and the first whole records; the
+    0x1A end-of-file marker and padding are ASCII."""
     with dbf.open("rb") as fh:
         data = fh.read(_SAMPLE_BYTES)
     header_len = int.from_bytes(data[8:10], "little") if len(data) >= 12 else 0
     record_len = int.from_bytes(data[10:12], "little") if len(data) >= 12 else 0
     # Never split a multi-byte character at the end of the sample: stop at a record edge.
-    data = _cut_to_whole_record(data, header_len, record_len)
-    # Field names (header) and values; the 0x1A end-of-file marker and padding are ASCII.
-    return encoding_of_bytes(data[32:], where=dbf.name)
+    return _cut_to_whole_record(data, header_len, record_len)[32:]

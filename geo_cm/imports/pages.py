@@ -27,6 +27,7 @@ from .uploads import (
     layers_importable_by,
     upload_commit_enqueue,
     upload_inspect,
+    upload_job_active,
     upload_store,
     upload_validate,
 )
@@ -43,9 +44,10 @@ def _importer(request):
     return layers
 
 
-def _upload(request, pk) -> ImportUpload:
-    upload = ImportUpload.objects.select_related("validation", "job", "result").filter(pk=pk)
-    upload = upload.first()
+def _upload(request, pk, *, content=False) -> ImportUpload:
+    """The request user's upload (404 for anyone else's); its bytes only when asked."""
+    uploads = ImportUpload.objects.select_related("validation", "job", "result")
+    upload = (uploads if content else uploads.defer("content")).filter(pk=pk).first()
     if upload is None or (upload.user_id != request.user.pk and not request.user.is_superuser):
         raise Http404(_("No such upload."))
     return upload
@@ -148,9 +150,17 @@ def import_inspect(request, pk):
     """Inspection, preview map, read options and the mapping editor. POST with
     ``action=reread`` re-reads with new options; ``action=validate`` checks the whole file."""
     _importer(request)
-    upload = _upload(request, pk)
+    upload = _upload(request, pk, content=True)
     if upload.result_id is not None:
         return redirect("import-record", pk=upload.result_id)
+    if upload_job_active(upload):
+        # The import is under way with the choices that were checked: they stay as they are.
+        if request.method == "GET":
+            return redirect("import-progress", pk=upload.pk)
+        message = _("This file is being imported; its options can no longer be changed.")
+        return render(
+            request, "imports/refused.html", {"message": message, "upload": upload}, status=409
+        )
     try:
         inspection = upload_inspect(upload)
     except USER_ERRORS as exc:
@@ -184,7 +194,8 @@ def import_inspect(request, pk):
     except USER_ERRORS as exc:
         return _inspect_page(request, upload, inspection, form, status=400, error=str(exc))
     upload.validation = None
-    upload.save()
+    upload.save(update_fields=[*READ_OPTIONS, "mode", "subdistrict", "repair", "mapping",
+                               "validation"])  # fmt: skip
     if reread or request.POST.get("action") != "validate":
         return redirect("import-inspect", pk=upload.pk)
     try:

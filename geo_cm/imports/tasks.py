@@ -1,5 +1,7 @@
 """The imports' background job: commit an uploaded file (queued by the import pages)."""
 
+from django.db import transaction
+
 from geo_cm.jobs.queue import job_report, task
 
 from .models import ImportRecord, ImportUpload
@@ -18,9 +20,11 @@ STEP_PROGRESS = {
 
 
 @task("imports.commit")
-def import_commit_job(job, *, upload: int):
-    """Commit an uploaded file: read, validate again, write in one transaction."""
-    item = ImportUpload.objects.select_related("user").get(pk=upload)
+def import_commit_job(job, *, upload: int, options: dict):
+    """Commit an uploaded file with the choices that were checked: read, validate again,
+    write. The import and the upload's result are one transaction, and the upload's row is
+    locked meanwhile, so a job run again (its worker died) finds the import done instead of
+    importing twice or reporting a committed file as failed."""
     reached = {"value": 0.05}
 
     def progress(step, *_args):
@@ -29,18 +33,26 @@ def import_commit_job(job, *, upload: int):
 
     job_report(job, progress=0.05, message="start")
     try:
-        with upload_file(item) as path:
-            outcome = import_file(path=path, by=item.user, progress=progress, **item.options())
+        with transaction.atomic():
+            item = (
+                ImportUpload.objects.select_for_update(of=("self",))
+                .select_related("user", "result")
+                .get(pk=upload)
+            )
+            if item.result_id is not None:
+                return {"record": item.result_id, "status": item.result.status}
+            with upload_file(item) as path:
+                outcome = import_file(path=path, by=item.user, progress=progress, **options)
+            record = outcome.record
+            if record.status == ImportRecord.Status.COMMITTED:
+                item.result = record
+                item.content = b""  # the layer holds the data now; the record keeps the hash
+            else:
+                # The data changed since the check (e.g. a code now exists): the new report
+                # stands as the upload's validation, and the user can adjust and try again.
+                item.validation = record
+            item.save(update_fields=["result", "content", "validation"])
     except USER_ERRORS as exc:
-        # The failed import's sentence is the job's message (the page shows it).
+        # Nothing was written; the sentence is the job's message (the page shows it).
         raise RuntimeError(str(exc)) from exc
-    record = outcome.record
-    if record.status == ImportRecord.Status.COMMITTED:
-        item.result = record
-        item.content = b""  # the layer holds the data now; the record keeps the hash
-    else:
-        # The data changed since the check (e.g. a code now exists): the new report stands
-        # as the upload's validation, and the user can adjust and try again.
-        item.validation = record
-    item.save(update_fields=["result", "content", "validation"])
     return {"record": record.pk, "status": record.status}

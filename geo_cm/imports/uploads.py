@@ -172,25 +172,52 @@ def upload_validate(upload: ImportUpload) -> ImportRecord:
     return outcome.record
 
 
-def upload_commit_enqueue(upload: ImportUpload):
-    """Queue the commit of a validated upload; returns its job. A second click while the
-    job is queued or running returns the same job."""
+def upload_job_active(upload: ImportUpload) -> bool:
+    """Whether the upload's commit job is queued or running (its choices are frozen)."""
     from geo_cm.jobs.models import Job
 
-    if upload.job_id and upload.job.status in (Job.Status.QUEUED, Job.Status.RUNNING):
-        return upload.job
-    if upload.result_id is not None:
-        raise UploadRefused(_("This file is imported already; upload it again to re-import."))
-    if upload.validation is None or upload.validation.status != ImportRecord.Status.VALIDATED:
-        raise UploadRefused(
-            _("Check the whole file first; only a file without errors is imported.")
-        )
+    return upload.job_id is not None and upload.job.status in (
+        Job.Status.QUEUED,
+        Job.Status.RUNNING,
+    )
+
+
+def upload_commit_enqueue(upload: ImportUpload):
+    """Queue the commit of a validated upload; returns its job. A second click (even at
+    the same moment) returns the same job.
+
+    The job carries the choices that were checked, so what it writes is what the report
+    showed; the pages refuse changes to the choices while it is queued or running.
+    """
+    from geo_cm.jobs.models import Job
+
     with transaction.atomic():
-        job = job_enqueue(name="imports.commit", args={"upload": upload.pk}, by=upload.user)
-        if job is None:  # the same commit is queued already
+        item = (
+            ImportUpload.objects.select_for_update(of=("self",))
+            .select_related("job", "validation")
+            .defer("content")
+            .get(pk=upload.pk)
+        )
+        if upload_job_active(item):
+            return item.job
+        if item.result_id is not None:
+            raise UploadRefused(_("This file is imported already; upload it again to re-import."))
+        if item.validation is None or item.validation.status != ImportRecord.Status.VALIDATED:
+            raise UploadRefused(
+                _("Check the whole file first; only a file without errors is imported.")
+            )
+        job = job_enqueue(
+            name="imports.commit",
+            args={"upload": item.pk, "options": item.options()},
+            by=item.user,
+        )
+        if job is None:  # queued already by a path other than this upload's row
             job = Job.objects.filter(
-                name="imports.commit", args={"upload": upload.pk}, status=Job.Status.QUEUED
+                name="imports.commit",
+                args__upload=item.pk,
+                status__in=[Job.Status.QUEUED, Job.Status.RUNNING],
             ).first()
-        upload.job = job
-        upload.save(update_fields=["job"])
+        item.job = job
+        item.save(update_fields=["job"])
+    upload.job = job
     return job

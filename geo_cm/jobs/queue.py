@@ -5,11 +5,12 @@ import json
 import logging
 import os
 import socket
+import threading
 import traceback
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -55,10 +56,33 @@ def _notify():
 
 
 def job_report(job: Job, *, progress: float, message: str = "") -> None:
-    """Record progress (0..1) where pages and the CLI can read it, outside the job's work."""
-    Job.objects.filter(pk=job.pk).update(
-        progress=max(0.0, min(1.0, progress)), message=message[:2000]
-    )
+    """Record progress (0..1) where pages and the CLI can read it, outside the job's work.
+
+    Called inside the job's transaction, the update would show only when that commits (a
+    progress bar stuck until the end) and would lock the job's row: it is written on a
+    connection of its own instead, by a short-lived thread (Django gives each thread one).
+    """
+
+    def write():
+        Job.objects.filter(pk=job.pk).update(
+            progress=max(0.0, min(1.0, progress)), message=message[:2000]
+        )
+
+    if not connection.in_atomic_block:
+        write()
+        return
+
+    def write_apart():
+        try:
+            write()
+        except DatabaseError:
+            logger.warning("job %s: progress not recorded", job.pk, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    reporter = threading.Thread(target=write_apart, name=f"job-{job.pk}-progress")
+    reporter.start()
+    reporter.join(timeout=10)  # a blocked report must not hold the job up
 
 
 def _claim(worker: str) -> Job | None:

@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import re
+import tempfile
 import zipfile
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -238,14 +240,20 @@ def test_reading_again_with_another_encoding_proposes_the_mapping_afresh(areas, 
     upload.refresh_from_db()
     assert upload.mapping is not None and "address" not in upload.mapping
     response = gis.post(
-        f"/imports/uploads/{upload.pk}/", {**form, "encoding": "BIG5", "action": "reread"}
+        f"/imports/uploads/{upload.pk}/", {**form, "encoding": "UTF-8", "action": "reread"}
     )
+    # GBK bytes are not UTF-8: the page says so, offers the options again, keeps the upload.
+    assert response.status_code == 400
+    error = re.search(r'id="import-error">(.*?)</div>', response.content.decode()).group(1)
+    assert "UTF-8" in error
     upload.refresh_from_db()
-    assert upload.encoding == "BIG5" and upload.mapping is None
+    assert upload.encoding == "" and "address" not in upload.mapping
+    response = gis.post(
+        f"/imports/uploads/{upload.pk}/",
+        {"encoding": "GB18030", "crs": "", "offset": "", "mode": "upsert", "action": "reread"},
+    )
     page = gis.get(response["Location"])
-    # GBK bytes read as Big5 are not 名称: the columns change and the user sees it.
-    assert page.status_code in (200, 400)
-    assert "Big5" in page.content.decode() or "BIG5" in page.content.decode()
+    assert page.status_code == 200 and _selected(page.content.decode(), "map__name") == "名称"
 
 
 def test_a_commit_whose_data_changed_since_the_check_writes_nothing_and_says_why(
@@ -287,10 +295,14 @@ def test_zip_bombs_are_refused_before_extraction(areas, gis, tmp_path, settings)
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("big.shp", b"\0" * 50_000_000)
+    before = set(Path(tempfile.gettempdir()).glob("geocm-*"))
     response = _upload(gis, bomb)
     assert response.status_code == 400
+    message = re.search(r'data-field="file">(.*?)</div>', response.content.decode()).group(1)
+    assert "zip bomb" in message
     assert not ImportUpload.objects.exists()
-    assert not list(tmp_path.glob("**/big.shp"))
+    # Nothing unpacked is left behind (the checks run before extracting).
+    assert set(Path(tempfile.gettempdir()).glob("geocm-*")) == before
 
 
 def test_the_preview_of_amap_points_is_in_wgs84_when_the_offset_is_declared(areas, gis, tmp_path):
@@ -308,3 +320,78 @@ def test_the_preview_of_amap_points_is_in_wgs84_when_the_offset_is_declared(area
         # Within a metre of the reference (1e-5 degrees is about 1 m here).
         assert abs(lon - float(g["wgs_lon_exact"])) < 1e-5
         assert abs(lat - float(g["wgs_lat_exact"])) < 1e-5
+
+
+def _checked(gis, tmp_path, frame=None, **choices):
+    """An upload checked clean with ``choices`` (mode, subdistrict...) and its commit queued."""
+    _upload(gis, _zip(tmp_path, frame if frame is not None else toilet_frame(3)))
+    upload = ImportUpload.objects.get()
+    form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
+    gis.post(f"/imports/uploads/{upload.pk}/", {**form, **choices, "action": "validate"})
+    assert gis.post(f"/imports/uploads/{upload.pk}/commit").status_code == 302
+    return upload, form
+
+
+def test_choices_are_frozen_once_the_commit_is_queued(areas, gis, tmp_path):
+    factories.toilet(code="OLD-1", lon=118.615, lat=32.015)  # in the west subdistrict
+    upload, form = _checked(gis, tmp_path)
+    # Another tab tries to switch to "replace" (which would delete OLD-1): refused.
+    refused = gis.post(
+        f"/imports/uploads/{upload.pk}/",
+        {**form, "mode": "replace", "subdistrict": areas["west"].code, "action": "validate"},
+    )
+    assert refused.status_code == 409
+    assert gis.get(f"/imports/uploads/{upload.pk}/")["Location"].endswith("/progress")
+    # Even a change behind the pages' back does not reach the job: it has what was checked.
+    ImportUpload.objects.filter(pk=upload.pk).update(mode="replace", subdistrict=areas["west"].code)
+    jobs_drain()
+    assert Toilet.objects.filter(code="OLD-1").exists()
+    assert Toilet.objects.count() == 4
+    assert ImportUpload.objects.get(pk=upload.pk).result.mode == "upsert"
+
+
+def test_a_commit_job_run_again_finds_the_import_done(areas, gis, tmp_path):
+    upload, _form_values = _checked(gis, tmp_path, mode="create")
+    jobs_drain()
+    job = Job.objects.get(name="imports.commit")
+    first = job.result
+    assert first["status"] == "committed"
+    # The worker died after the commit (the job looks stale and running): it runs again.
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+    jobs_drain()
+    job.refresh_from_db()
+    assert job.status == Job.Status.DONE and job.result == first
+    assert ImportRecord.objects.filter(status="committed").count() == 1
+    assert Toilet.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_moves_while_the_import_writes(areas, gis_user, tmp_path, monkeypatch):
+    """The steps inside the import's transaction are visible to the page meanwhile."""
+    import threading
+
+    from django.db import connections
+
+    from geo_cm.imports import tasks
+
+    gis = _client(gis_user)
+    upload, _form_values = _checked(gis, tmp_path)
+    seen = {}
+    real_report = tasks.job_report
+
+    def report_and_look(job, *, progress, message=""):
+        real_report(job, progress=progress, message=message)
+
+        def look():  # what another connection (the progress page) reads now
+            seen[message] = Job.objects.get(pk=job.pk).progress
+            connections.close_all()
+
+        reader = threading.Thread(target=look)
+        reader.start()
+        reader.join()
+
+    monkeypatch.setattr(tasks, "job_report", report_and_look)
+    jobs_drain()
+    assert seen["inserted"] == tasks.STEP_PROGRESS["inserted"]
+    assert seen["staged"] == tasks.STEP_PROGRESS["staged"]
+    assert ImportUpload.objects.get(pk=upload.pk).result.created == 3

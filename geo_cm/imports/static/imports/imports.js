@@ -39,7 +39,10 @@
     var T = window.IMP_TEXT;
     function poll() {
       fetch(C.job, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-        .then(function (r) { return r.json(); })
+        .then(function (r) {
+          if (r.status >= 400 && r.status < 500) throw { final: true, status: r.status };
+          return r.json();
+        })
         .then(function (job) {
           bar.value = job.progress;
           status.dataset.status = job.status;
@@ -55,7 +58,14 @@
             window.setTimeout(poll, 700);
           }
         })
-        .catch(function () { window.setTimeout(poll, 2000); });
+        .catch(function (err) {
+          if (err && err.final) {  // gone or not ours: asking again will not help
+            status.textContent = T.lost;
+            document.getElementById("job-retry").hidden = false;
+          } else {
+            window.setTimeout(poll, 2000);  // the network or the server: try again shortly
+          }
+        });
     }
     poll();
   }
