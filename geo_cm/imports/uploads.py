@@ -126,8 +126,11 @@ def preview_geojson(source, *, offset: str | None, n: int = PREVIEW_FEATURES) ->
         geoms = np.full(len(geoms), None, dtype=object)
     columns = [str(c) for c in source.frame.columns[:6]]
     features = []
+    with np.errstate(invalid="ignore", over="ignore"):
+        # Absurd coordinates (1e308, NaN) have no place on the map, nor in JSON.
+        drawable = np.isfinite(shapely.bounds(geoms)).all(axis=1)
     for i, geom in enumerate(geoms):
-        if geom is None or shapely.is_empty(geom):
+        if not drawable[i]:
             continue
         row = source.frame.iloc[i]
         features.append(

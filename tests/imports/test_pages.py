@@ -56,7 +56,8 @@ def _config(response) -> dict:
         response.content.decode(),
         re.S,
     )
-    return json.loads(match.group(1))
+    # Strict, as the browser's JSON.parse: NaN or Infinity would stop the page's script.
+    return json.loads(match.group(1), parse_constant=lambda name: pytest.fail(name))
 
 
 def _selected(html: str, name: str) -> str | None:
@@ -395,3 +396,12 @@ def test_progress_moves_while_the_import_writes(areas, gis_user, tmp_path, monke
     assert seen["inserted"] == tasks.STEP_PROGRESS["inserted"]
     assert seen["staged"] == tasks.STEP_PROGRESS["staged"]
     assert ImportUpload.objects.get(pk=upload.pk).result.created == 3
+
+
+def test_absurd_coordinates_are_left_out_of_the_preview(areas, gis, tmp_path):
+    table = tmp_path / "points.csv"
+    table.write_text("编号,名称,lng,lat\nGC-1,甲,118.62,32.05\nGC-2,乙,1e308,1e308\n", "utf-8")
+    response = _upload(gis, table, crs="4326", offset="bd09")
+    page = gis.get(response["Location"])
+    preview = _config(page)["preview"]  # parsed as strict JSON: no NaN or Infinity
+    assert [f["id"] for f in preview["features"]] == [1]
