@@ -7,6 +7,7 @@ by GDAL's guess. Geometries come back in the *source* CRS; validate.py transform
 """
 
 import json
+import re
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,14 @@ VECTOR_SUFFIXES = {".shp", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".xlsx"
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度", "jd")
 LAT_NAMES = ("lat", "latitude", "y", "纬度", "wd")
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom")
+# C0 control characters other than tab, newline and carriage return: PostgreSQL text and
+# jsonb cannot hold NUL, and the others are invisible or rewrite a terminal.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def control_escape(text: str) -> str:
+    """``text`` with each control character written as a visible escape (NUL -> \\x00)."""
+    return CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _sibling(path: Path, suffix: str) -> Path | None:
@@ -417,4 +426,24 @@ def source_read(
     except CRSError as exc:
         raise ReadError(str(exc)) from exc
     _check_count(source.count)
+    _escape_column_names(source)
     return source
+
+
+def _escape_column_names(source: Source) -> None:
+    """Column names with control characters get visible escapes: the names travel into the
+    mapping (jsonb), the pages and the terminal, none of which can take a NUL."""
+    names = [str(c) for c in source.frame.columns]
+    if not any(CONTROL_CHARS.search(n) for n in names):
+        return
+    taken = set(names)
+    renamed = {}
+    for name in names:
+        if not CONTROL_CHARS.search(name):
+            continue
+        new = control_escape(name)
+        while new in taken:  # a file that also has the escaped spelling as a column
+            new += "_"
+        taken.add(new)
+        renamed[name] = new
+    source.frame = source.frame.rename(columns=renamed)

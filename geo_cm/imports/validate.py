@@ -25,7 +25,7 @@ from pandas.api.types import infer_dtype
 from geo_cm import gcj02
 
 from . import crs as crs_module
-from .readers import Source
+from .readers import CONTROL_CHARS, Source, control_escape
 
 ERROR, WARNING = "error", "warning"
 # Fields every asset derives itself: never mapped from a file.
@@ -51,7 +51,8 @@ class Problem:
     severity: str = ERROR
 
     def as_dict(self) -> dict:
-        return {"row": self.row, "field": self.field, "value": self.value,
+        # Values come from the file: escaped, so the report (jsonb) can always be stored.
+        return {"row": self.row, "field": self.field, "value": control_escape(str(self.value)),
                 "problem": self.problem, "severity": self.severity}  # fmt: skip
 
 
@@ -241,6 +242,16 @@ def _convert_text(f, raw):
 _BAD = object()
 
 
+def _has_control(text: pd.Series) -> np.ndarray:
+    """Which text cells hold a control character (one scan of the joined column first)."""
+    present = text.notna().to_numpy()
+    cells = text.to_numpy(dtype=object)[present]
+    mask = np.zeros(len(text), dtype=bool)
+    if len(cells) and CONTROL_CHARS.search("".join(cells)):
+        mask[np.flatnonzero(present)] = [CONTROL_CHARS.search(c) is not None for c in cells]
+    return mask
+
+
 def _convert_int(f, raw):
     text = _as_text(raw)
     nums = pd.to_numeric(text, errors="coerce")
@@ -346,7 +357,8 @@ def _convert_date(f, raw):
 
 def _convert_fk(f, raw):
     codes = _as_text(raw)
-    wanted = sorted({c for c in codes if c is not None})
+    # A code with control characters matches nothing (and a NUL cannot be sent).
+    wanted = sorted({c for c in codes if c is not None and not CONTROL_CHARS.search(c)})
     found = dict(f.related_model.objects.filter(code__in=wanted).values_list("code", "pk"))
     clean = _objects([None if v is None else found.get(v, _BAD) for v in codes], codes.index)
     bad = pd.Series(_is_bad(clean), index=codes.index)
@@ -550,8 +562,16 @@ def import_validate(
     for name, column in mapping.items():
         f = fields[name]
         raw = frame[column].astype(object)
-        clean, bad, text = _converter(f)(f, raw)
+        converter = _converter(f)
+        clean, bad, text = converter(f, raw)
         flag(bad.to_numpy(dtype=bool), name, raw, text)
+        if converter is _convert_text and not f.choices:
+            # Other kinds refuse such cells already (not a number, not an allowed value).
+            control = _has_control(clean) & ~bad.to_numpy(dtype=bool)
+            flag(control, name, raw, _("contains control characters"))
+            # Blanked: a code with a NUL must not reach the stored-code lookup's query.
+            clean = _blank(clean, control)
+            bad = bad | control
         missing = clean.isna().to_numpy() & ~bad.to_numpy(dtype=bool)
         if not f.null and not f.blank and not f.has_default():
             flag(missing, name, raw, _("required, but empty"))
@@ -575,7 +595,7 @@ def import_validate(
         for i in np.flatnonzero(dup.to_numpy()):
             if len(problems) < REPORT_MAX:
                 text = _("duplicate code: row %(r)d has it too") % {"r": first[codes.iloc[i]] + 1}
-                problems.append(Problem(int(rownum[i]), "code", codes.iloc[i], text))
+                problems.append(Problem(int(rownum[i]), "code", _fmt(codes.iloc[i]), text))
         bad_rows[dup.to_numpy()] = True
 
     existing = _stored_statuses(layer, codes)
