@@ -21,6 +21,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import psycopg2
 from django.contrib.contenttypes.models import ContentType
 from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import ForeignKey
@@ -31,6 +32,7 @@ from geo_cm.coverage.tasks import coverage_refresh_enqueue
 from geo_cm.models import ChangeRecord, Subdistrict
 
 from .models import ImportRecord
+from .readers import control_escape
 from .validate import Validated, importable_fields
 
 STAGE = "geocm_import_stage"
@@ -207,6 +209,7 @@ def import_commit(
 
             updated = 0
             if mode != "create":
+                _check_status_changes(cursor, table=table, layer=layer, mapped=mapped)
                 updated = _update_changed(
                     cursor,
                     table=table,
@@ -217,6 +220,14 @@ def import_commit(
                 )
             tick("updated")
 
+            # Create mode inserts every row: a code created since validation (which looked
+            # before the lock) breaks the unique constraint and nothing is written, instead
+            # of the row being skipped as "unchanged".
+            new_codes_only = (
+                ""
+                if mode == "create"
+                else f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.code = s.code)"
+            )
             insert_cols = [_q(f.column) for f in [*mapped, *defaults]]
             select = [f"s.{_q(f.column)}" for f in mapped] + ["%s"] * len(defaults)
             default_values = [
@@ -234,7 +245,7 @@ def import_commit(
                         SELECT {", ".join(select)}, s.{geom_col},
                             {_subdistrict_sql(f"s.{geom_col}")}, %s, now(), now(), 1
                         FROM {STAGE} s
-                        WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.code = s.code)
+                        {new_codes_only}
                         ORDER BY s.rn
                         RETURNING {returned})
                     {history_columns}
@@ -260,12 +271,13 @@ def import_commit(
             record.status = ImportRecord.Status.COMMITTED
             record.finished_at = timezone.now()
             record.save()
-    except IntegrityError as exc:
+    except (IntegrityError, psycopg2.IntegrityError) as exc:
         raise CommitError(_db_sentence(exc)) from exc
-    except DatabaseError as exc:
+    # copy_expert is psycopg2's own: Django does not turn its errors into DatabaseError.
+    except (DatabaseError, psycopg2.Error) as exc:
         raise CommitError(
             _("The database refused the import, so nothing was written: %(reason)s")
-            % {"reason": str(exc).splitlines()[0][:300]}
+            % {"reason": _first_line(exc)}
         ) from exc
     return record
 
@@ -366,7 +378,36 @@ def _update_changed(cursor, *, table, history_columns, mapped, geom_field, param
     return cursor.rowcount
 
 
-def _db_sentence(exc: IntegrityError) -> str:
+def _check_status_changes(cursor, *, table, layer, mapped) -> None:
+    """Upsert/replace: the status changes the file makes, checked again under the lock.
+
+    Validation judged each change from the status stored before the lock was taken; a record
+    changed or created since then (another import, an edit) is judged here from what is
+    stored now, so the state machine is never bypassed. Only rows whose status differs are
+    fetched (none when the file repeats the stored statuses).
+    """
+    machine = layer.status_machine
+    field = layer.model._meta.get_field(layer.status_field)
+    if machine is None or field not in mapped:
+        return
+    col = _q(field.column)
+    cursor.execute(
+        f"SELECT s.code, t.{col}, s.{col} FROM {table} t JOIN {STAGE} s ON s.code = t.code "  # noqa: S608
+        f"WHERE s.{col} IS NOT NULL AND s.{col} IS DISTINCT FROM t.{col} ORDER BY s.rn"
+    )
+    for code, stored, given in cursor.fetchall():
+        if given not in machine.allowed(stored):
+            raise CommitError(
+                _(
+                    "The status of %(code)s is now %(stored)s (changed since the file was "
+                    "checked), and the state machine does not allow %(stored)s to %(given)s; "
+                    "nothing was written. Check the file again."
+                )
+                % {"code": code, "stored": machine.label(stored), "given": machine.label(given)}
+            )
+
+
+def _db_sentence(exc: Exception) -> str:
     text = str(exc)
     if "violates foreign key constraint" in text:
         return _(
@@ -378,12 +419,25 @@ def _db_sentence(exc: IntegrityError) -> str:
         name = quoted[-2] if len(quoted) >= 3 else ""
         return _("A row breaks the rule %(rule)s, so nothing was written.") % {"rule": name}
     if "duplicate key" in text:
+        # DETAIL:  Key (code)=(GC-0002) already exists.
+        key = text.partition("Key (code)=(")[2].rpartition(") already exists")[0]
+        if key:
+            return _(
+                "The code %(code)s already exists in the layer (mode create; it may have been "
+                "created since the file was checked), so nothing was written."
+            ) % {"code": control_escape(key)[:100]}
         return _(
             "A code in the file already exists in the layer (mode create), so nothing was written."
         )
     return _("The database refused the import, so nothing was written: %(reason)s") % {
-        "reason": text.splitlines()[0][:300]
+        "reason": _first_line(exc)
     }
+
+
+def _first_line(exc: Exception) -> str:
+    """The first line of a database error, shortened and printable."""
+    lines = str(exc).strip().splitlines() or [exc.__class__.__name__]
+    return control_escape(lines[0][:300])
 
 
 def record_dump(record: ImportRecord) -> str:
