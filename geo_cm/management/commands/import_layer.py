@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from geo_cm.imports.models import ImportRecord
+from geo_cm.imports.report_csv import REPORT_COLUMNS, report_csv_rows
 from geo_cm.imports.services import USER_ERRORS, import_file
 from geo_cm.imports.validate import ERROR, WARNING
 
@@ -141,11 +142,9 @@ class Command(BaseCommand):
         record = outcome.record
         if opts["report"]:
             with open(opts["report"], "w", newline="", encoding="utf-8-sig") as fh:
-                writer = csv.DictWriter(
-                    fh, fieldnames=["row", "field", "value", "problem", "severity"]
-                )
-                writer.writeheader()
-                writer.writerows(record.report)
+                writer = csv.writer(fh)
+                writer.writerow(REPORT_COLUMNS)
+                writer.writerows(report_csv_rows(record.report))
         severities = {ERROR: _("error"), WARNING: _("warning")}
         for problem in record.report[:PRINTED_ROWS]:
             self.stderr.write(
