@@ -143,7 +143,7 @@ def mapping_check(*, layer, mapping: dict[str, str], columns: list[str]) -> dict
         if target not in names:
             raise MappingError(
                 _("The mapping names %(field)s, which is not an importable field of %(layer)s.")
-                % {"field": target, "layer": layer.slug}
+                % {"field": control_escape(str(target)), "layer": layer.slug}
             )
         if column not in columns:
             raise MappingError(
@@ -151,7 +151,7 @@ def mapping_check(*, layer, mapping: dict[str, str], columns: list[str]) -> dict
                     "The mapping maps %(field)s to the column %(column)s, "
                     "which the file does not have."
                 )
-                % {"field": target, "column": column}
+                % {"field": target, "column": control_escape(str(column))}
             )
     if "code" not in mapping:
         raise MappingError(

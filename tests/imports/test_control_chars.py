@@ -109,3 +109,12 @@ def test_codes_with_a_nul_never_reach_the_lookup_queries(areas, tmp_path):
         (1, "code", "BW\\x001"),
         (2, "facility", "TC\\x009"),
     }
+
+
+def test_a_mapping_naming_a_column_with_a_nul_is_refused_printably(areas, tmp_path):
+    path = _csv(tmp_path, HEADER + "GC-1,ab,city,118.61,32.01\n")
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"code": "code", "name": "na\x00me", "category": "category"}))
+    with pytest.raises(CommandError, match=r"column na\\x00me,") as refused:
+        call_command("import_layer", "toilets", str(path), mapping=str(mapping), verbosity=0)
+    assert "\x00" not in str(refused.value)
