@@ -21,6 +21,7 @@ from geo_cm.registry import registry
 
 from .forms import ImportOptionsForm, UploadForm
 from .models import ImportRecord, ImportUpload
+from .report_csv import report_csv_rows
 from .services import USER_ERRORS
 from .uploads import (
     import_permission_check,
@@ -292,8 +293,7 @@ def import_report_csv(request, pk):
     buffer.write("\ufeff")
     writer = csv.writer(buffer)
     writer.writerow([_("row"), _("field"), _("value"), _("problem"), _("severity")])
-    for p in record.report:
-        writer.writerow([p["row"], p["field"], p["value"], p["problem"], p["severity"]])
+    writer.writerows(report_csv_rows(record.report))  # values from the file: never formulas
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{record.pk}-report.csv"'
     return response

@@ -79,7 +79,8 @@ def upload_store(*, user, layer_slug: str, uploaded, options: dict) -> ImportUpl
     """Check and keep an uploaded file. Raises one of USER_ERRORS (nothing kept) when the
     file is refused or cannot be read with the given options."""
     import_permission_check(user=user, layer_slug=layer_slug)
-    name = Path(uploaded.name or "").name[:300]
+    # The name is shown and recorded: no path, no control characters (a NUL cannot be stored).
+    name = "".join(ch for ch in Path(uploaded.name or "").name if ch.isprintable())[:300]
     if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
         raise UploadRefused(
             _(

@@ -405,3 +405,30 @@ def test_absurd_coordinates_are_left_out_of_the_preview(areas, gis, tmp_path):
     page = gis.get(response["Location"])
     preview = _config(page)["preview"]  # parsed as strict JSON: no NaN or Infinity
     assert [f["id"] for f in preview["features"]] == [1]
+
+
+def test_report_csv_cells_never_become_formulas(areas, gis, tmp_path):
+    frame = toilet_frame(2)
+    frame.loc[1, "编号"] = '=HYPERLINK("http://x")'
+    frame.loc[0, "completed_on"] = "@SUM(1)"
+    _upload(gis, _zip(tmp_path, frame))
+    upload = ImportUpload.objects.get()
+    form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
+    gis.post(f"/imports/uploads/{upload.pk}/", {**form, "action": "validate"})
+    upload.refresh_from_db()
+    body = gis.get(f"/imports/records/{upload.validation.pk}/report.csv").content.decode(
+        "utf-8-sig"
+    )
+    values = [row[2] for row in csv.reader(io.StringIO(body))][1:]
+    assert "'@SUM(1)" in values
+    assert not any(v.startswith(("=", "@", "+", "-")) for v in values)
+
+
+def test_control_characters_in_the_file_name_are_dropped(areas, gis, tmp_path):
+    archive = _zip(tmp_path)
+    data = {
+        "layer": "toilets",
+        "file": SimpleUploadedFile("公厕\x00\x07.zip", archive.read_bytes()),
+    }
+    assert gis.post("/imports/", data).status_code == 302
+    assert ImportUpload.objects.get().file_name == "公厕.zip"
