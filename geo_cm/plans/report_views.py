@@ -85,6 +85,9 @@ def map_report_view(request, year):
     """The self-contained map report (one HTML file that opens offline)."""
     report = _report(request, year)
     response = HttpResponse(map_report_html(report), content_type="text/html; charset=utf-8")
+    # Opened in the browser, the report runs in a sandbox of its own origin: its scripts
+    # draw the map but cannot reach this site's session or pages.
+    response["Content-Security-Policy"] = "sandbox allow-scripts allow-popups"
     if "download" in request.GET:
         name = f"plan-{year}-map-{report['today'].isoformat()}.html"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -19,6 +19,7 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -135,7 +136,13 @@ HEADER_ROW = 4  # tests and readers find the table here
 
 def _write(ws, row: int, values, formats=None):
     for col, value in enumerate(values, start=1):
+        if isinstance(value, str):
+            # Text typed by people (readings' scope and evidence, titles): characters a
+            # workbook cannot hold are dropped, and "=..." stays text, never a formula.
+            value = ILLEGAL_CHARACTERS_RE.sub("", value)
         cell = ws.cell(row=row, column=col, value=value)
+        if isinstance(value, str):
+            cell.data_type = "s"
         fmt = (formats or {}).get(col)
         if fmt and value is not None:
             cell.number_format = fmt
@@ -420,21 +427,33 @@ def _add_basemap(fmap: folium.Map) -> None:
         ).add_to(fmap)
 
 
+def _as_text(collection: dict) -> dict:
+    """The collection with every string property HTML-escaped: folium's tooltips put
+    properties into the page as HTML, and names come from the database."""
+    for feature in collection["features"]:
+        feature["properties"] = {
+            k: escape(v) if isinstance(v, str) else v for k, v in feature["properties"].items()
+        }
+    return collection
+
+
 def _outline_geojson(queryset, properties) -> dict:
     rows = queryset.annotate(_gj=AsGeoJSON("geom", precision=GEOJSON_PRECISION)).values(
         "_gj", *properties
     )
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {
-                "type": "Feature",
-                "geometry": json.loads(r["_gj"]),
-                "properties": {p: r[p] for p in properties},
-            }
-            for r in rows
-        ],
-    }
+    return _as_text(
+        {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": json.loads(r["_gj"]),
+                    "properties": {p: r[p] for p in properties},
+                }
+                for r in rows
+            ],
+        }
+    )
 
 
 def _panel(report: dict) -> str:
@@ -543,7 +562,7 @@ def map_report_html(report: dict) -> str:
         text = target_records_geojson(target, today=report["today"])
         if text is None:
             continue
-        data = json.loads(text)
+        data = _as_text(json.loads(text))
         colour = MAP_COLOURS[colour_index % len(MAP_COLOURS)]
         colour_index += 1
         swatch = f"<span style='color:{colour}'>&#9632;</span>"

@@ -230,3 +230,33 @@ def test_values_are_formatted_in_their_unit():
     assert format_value(748.0, "个", fraction=True) == "748"
     assert format_value(10.162, "km") == "10.162" and format_value(15.0, "km") == "15"
     assert format_value(98.2, "%") == "98.2" and format_value(None, "%") == "—"
+
+
+def test_names_from_the_database_cannot_run_in_the_map_report(plan, client, settings):
+    settings.GEOCM = {**settings.GEOCM, "BASEMAP": "none"}
+    factories.facility(
+        "TC-X", lon=118.63, total_berths=10, opened_on=dt.date(2023, 4, 1),
+        name="<img src=x onerror=alert(1)>",
+    )  # fmt: skip
+    response = client.get(f"/plans/2023/map-report.html?today={TODAY}")
+    html = response.content.decode()
+    assert "TC-X" in html
+    # Escaped for HTML before folium writes it as JSON (which escapes & as \u0026).
+    assert "<img src=x" not in html and "\\u0026lt;img src=x" in html
+    # Opened from the site, it runs sandboxed: no access to the planner's session.
+    assert response["Content-Security-Policy"].startswith("sandbox")
+
+
+def test_text_typed_by_people_stays_text_in_the_workbook(plan, en_client):
+    r1 = plan.targets.get(code="R1")
+    ReportedValue.objects.create(
+        target=r1, value="98.0", measured_on=dt.date(2023, 9, 20),
+        scope="x\u0001y\u000bz", evidence='=HYPERLINK("http://evil.example","see")',
+    )  # fmt: skip
+    response = en_client.get(f"/plans/2023/report.xlsx?today={TODAY}")
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row]
+    assert any(c.value == "xyz" for c in cells)
+    evidence = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert evidence and all(c.data_type == "s" for c in evidence)
