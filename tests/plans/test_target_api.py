@@ -153,7 +153,8 @@ def test_a_shared_site_is_dated_by_its_first_sharing_window_in_shanghai_time(pla
     )  # fmt: skip
     site = factories.facility("TC-S", opened_on=dt.date(2019, 5, 1))
     shanghai = dt.timezone(dt.timedelta(hours=8))
-    for day, hour in ((dt.date(2023, 12, 31), 23), (dt.date(2023, 6, 1), 9)):
+    # 07:30 in Shanghai on 1 June is still 31 May in UTC: counted by the Shanghai day.
+    for day, hour in ((dt.date(2023, 12, 31), 23), (dt.date(2023, 6, 1), 7)):
         window = SharingWindow.objects.create(
             facility=site, weekdays=[1], berths_shared=5, start_time=dt.time(19),
             end_time=dt.time(7), audience="public",
