@@ -135,7 +135,8 @@ def plan_dashboard(request, year):
     english = (get_language() or "").startswith("en")
     link = {"plan": year, "today": today.isoformat()} if "today" in request.GET else {"plan": year}
     year_start = dt.date(plan.year, 1, 1)
-    year_share = (today - year_start).days / (dt.date(plan.year + 1, 1, 1) - year_start).days
+    # Through the end of the day judged, as expected_by() counts it (30 June is day 181).
+    year_share = ((today - year_start).days + 1) / (dt.date(plan.year + 1, 1, 1) - year_start).days
     cards = [_card(p, english=english, map_query=link, year_share=year_share) for p in progress]
     return render(
         request,

@@ -101,8 +101,9 @@ def test_english_titles_and_status_labels(client, plan):
 def test_judged_as_of_a_day(client, plan):
     html = client.get("/plans/2023/", {"today": "2023-06-30"}).content.decode()
     assert cards(html)["P1"]["actual"] == "300"
-    # The day judged is marked half-way along the year (180 of 365 days).
-    x = 44 + (320 - 54) * 12 * 180 / 365 / 12
+    # The day judged is marked at the end of that day (181 of 365 days), where the
+    # expected line reads expected_by_today.
+    x = 44 + (320 - 54) * 12 * 181 / 365 / 12
     assert f'<line class="today" x1="{round(x, 1)}"' in html
     assert html.count('class="actual-point"') == 12  # six months in each of two charts
 
