@@ -1,16 +1,22 @@
 """The district's plan as data: targets measured from assets or reported by staff."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from geo_cm.models import Subdistrict
 
+# The years a plan can be for; the URLs accept only these (anything else is a 404).
+PLAN_YEAR_MIN, PLAN_YEAR_MAX = 2000, 2100
+
 
 class Plan(models.Model):
     title = models.CharField(_("title"), max_length=300)
     issuing_body = models.CharField(_("issuing body"), max_length=200)
-    year = models.PositiveSmallIntegerField(_("year"))
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(PLAN_YEAR_MIN), MaxValueValidator(PLAN_YEAR_MAX)]
+    )
     document_ref = models.CharField(_("document reference"), max_length=200, blank=True)
 
     class Meta:

@@ -3,6 +3,8 @@
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.test import Client
 from rest_framework.test import APIClient
 
 from geo_cm import services
@@ -167,3 +169,28 @@ def test_a_shared_site_is_dated_by_its_first_sharing_window_in_shanghai_time(pla
     # Not the facility's opening day (2019): the day its first window was set up.
     assert feature["properties"]["code"] == "TC-S"
     assert feature["properties"]["date"] == "2023-06-01"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/plans/10000/progress",
+        "/api/plans/1999/progress",
+        "/api/plans/99999999999999999999/progress",
+        "/api/plans/2023/targets/a%00b",
+        "/api/plans/2023/targets/a%00b/readings",
+        "/plans/10000/",
+        "/plans/10000/report.xlsx",
+    ],
+)
+def test_years_out_of_bounds_and_odd_codes_are_404(planner_user, plan, path):
+    Plan.objects.create(title="远期", issuing_body="测试", year=10000)
+    client = Client(raise_request_exception=False)
+    client.force_login(planner_user)
+    assert client.get(path).status_code == 404
+
+
+def test_plan_year_is_between_2000_and_2100():
+    with pytest.raises(ValidationError):
+        Plan(title="x", issuing_body="y", year=10000).full_clean()
+    Plan(title="x", issuing_body="y", year=2100).full_clean()
