@@ -129,6 +129,11 @@ class TargetAdmin(admin.ModelAdmin):
     list_filter = ("plan", "kind")
     search_fields = ("code", "title_zh", "title_en")
 
+    def get_readonly_fields(self, request, obj=None):
+        # A target stays in the plan it was created in: moving it would change two plans'
+        # history at once, which the history has no row for.
+        return ("plan",) if obj is not None else ()
+
     def save_model(self, request, obj, form, change):
         before = plan_snapshot(Target.objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
@@ -164,7 +169,7 @@ class PlanChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("at", "plan_label", "target_code", "action", "user")
     list_filter = ("action", "plan")
     search_fields = ("target_code", "plan_label")
-    fields = ("at", "plan", "plan_label", "target_code", "action", changes_display, "user")
+    fields = ("at", "plan", "plan_label", "target_code", "action", changes_display, "user", "note")
     readonly_fields = fields
 
 

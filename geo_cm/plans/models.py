@@ -23,6 +23,8 @@ class Plan(models.Model):
         verbose_name = _("plan")
         verbose_name_plural = _("plans")
         ordering = ["-year", "title"]
+        # One plan a year: the URLs, the dashboard and load_plan_2023 find a plan by year.
+        constraints = [models.UniqueConstraint(fields=["year"], name="plans_plan_one_per_year")]
 
     def __str__(self):
         return f"{self.year} {self.title}"
@@ -128,6 +130,8 @@ class PlanChange(models.Model):
         verbose_name=_("user"),
     )
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # What made a change with no user, e.g. "load_plan_2023".
+    note = models.CharField(_("note"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("plan change")

@@ -46,7 +46,13 @@ def _diff(before: dict | None, after: dict | None) -> dict:
 
 
 def plan_change_record(
-    *, plan: Plan, target_code: str = "", before: dict | None, after: dict | None, user
+    *,
+    plan: Plan,
+    target_code: str = "",
+    before: dict | None,
+    after: dict | None,
+    user,
+    note: str = "",
 ) -> PlanChange | None:
     """Keep one edit in the plan history: ``before``/``after`` are :func:`plan_snapshot`
     dicts (None for a creation or deletion). An edit that changed nothing is not kept."""
@@ -69,6 +75,7 @@ def plan_change_record(
         action=action,
         changes=changes,
         user=user if user is not None and user.is_authenticated else None,
+        note=note,
     )
 
 

@@ -157,3 +157,41 @@ def test_target_admin_and_plan_deletion_are_kept(plan, admin_client, planner_use
 def test_history_is_read_only(plan, admin_client):
     assert admin_client.get("/admin/plans/planchange/").status_code == 200
     assert admin_client.get("/admin/plans/planchange/add/").status_code == 403
+
+
+def test_a_target_cannot_be_moved_to_another_plan(plan, admin_client):
+    other = Plan.objects.create(title="另一计划", issuing_body="测试", year=2024)
+    target = plan.targets.first()
+    url = f"/admin/plans/target/{target.pk}/change/"
+    values = form_values(admin_client, url)
+    values["plan"] = str(other.pk)
+    assert admin_client.post(url, values).status_code == 302
+    target.refresh_from_db()
+    assert target.plan_id == plan.pk
+
+
+def test_one_plan_a_year():
+    from django.db import IntegrityError, transaction
+
+    Plan.objects.create(title="甲", issuing_body="x", year=2030)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Plan.objects.create(title="乙", issuing_body="x", year=2030)
+
+
+def test_reloading_the_2023_plan_keeps_a_renamed_plan_and_records_changes(db):
+    from django.core.management import call_command
+
+    call_command("load_plan_2023", verbosity=0)
+    assert PlanChange.objects.count() == 0
+    plan = Plan.objects.get(year=2023)
+    Plan.objects.filter(pk=plan.pk).update(title=plan.title + "（修订）")
+    plan.targets.filter(code="P1").update(target_value=1200)
+    call_command("load_plan_2023", "--if-missing", verbosity=0)
+    assert plan.targets.get(code="P1").target_value == 1200
+    call_command("load_plan_2023", verbosity=0)
+    assert Plan.objects.filter(year=2023).count() == 1
+    assert Plan.objects.get(year=2023).title.endswith("（修订）")
+    (change,) = PlanChange.objects.all()
+    assert change.target_code == "P1" and change.user is None
+    assert change.note == "load_plan_2023"
+    assert set(change.changes) == {"target_value"}

@@ -3,6 +3,7 @@ from django.db import transaction
 
 from geo_cm.plans.models import Plan, Target
 from geo_cm.plans.registry import metrics
+from geo_cm.plans.services import plan_change_record, plan_snapshot
 
 TITLE = "浦口区2023年城市管理工作实施意见"
 ISSUER = "南京市浦口区城市管理局"
@@ -87,23 +88,30 @@ class Command(BaseCommand):
         if options["if_missing"] and Plan.objects.filter(year=2023).exists():
             self.stdout.write("A 2023 plan exists: left as it is.")
             return
-        plan, _ = Plan.objects.update_or_create(
-            year=2023, title=TITLE, defaults={"issuing_body": ISSUER}
+        # Keyed on the year alone: a planner may have renamed the plan since.
+        plan, _ = Plan.objects.get_or_create(
+            year=2023, defaults={"title": TITLE, "issuing_body": ISSUER}
         )
         for code, zh, en, unit, value, comparator, kind, key in TARGETS:
             if key and metrics.get(key) is None:
                 raise CommandError(f"Target {code} names metric '{key}', which no app declares.")
-            Target.objects.update_or_create(
+            target = Target.objects.filter(plan=plan, code=code).first()
+            before = plan_snapshot(target) if target is not None else None
+            target = target or Target(plan=plan, code=code)
+            target.title_zh, target.title_en, target.unit = zh, en, unit
+            target.target_value, target.comparator = value, comparator
+            target.kind, target.metric_key = kind, key
+            target.save()
+            if before is None:
+                continue
+            target.refresh_from_db()  # compare stored values, not the literals above
+            # Like an admin edit, a reload that changes a target leaves a history row.
+            plan_change_record(
                 plan=plan,
-                code=code,
-                defaults=dict(
-                    title_zh=zh,
-                    title_en=en,
-                    unit=unit,
-                    target_value=value,
-                    comparator=comparator,
-                    kind=kind,
-                    metric_key=key,
-                ),
+                target_code=code,
+                before=before,
+                after=plan_snapshot(target),
+                user=None,
+                note="load_plan_2023",
             )
         self.stdout.write(f"{plan}: {plan.targets.count()} targets")
