@@ -67,6 +67,8 @@ ROLES = (
         staff=True,
         layer_actions=("view", "add", "change", "delete"),
         core_actions=("view", "add", "change"),
+        # Reads the plan's progress and reports (geo_cm.plans.permissions), edits nothing.
+        extra_perms=("plans.view_plan", "plans.view_target", "plans.view_reportedvalue"),
     ),
     Role(
         "administrator",
@@ -75,6 +77,7 @@ ROLES = (
         layer_actions=("view", "add", "change", "delete"),
         core_actions=("view", "add", "change", "delete"),
         superuser=True,
+        extra_perms=("plans.view_plan", "plans.view_target", "plans.view_reportedvalue"),
     ),
     # Machine clients such as car-park gate systems: post occupancy reports, nothing else.
     Role(

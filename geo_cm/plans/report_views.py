@@ -6,7 +6,6 @@ needs a signed-in user, like the progress API.
 
 import datetime as dt
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .models import Plan
+from .permissions import plan_reader_required
 from .reports import map_report_html, report_build, report_print_context, report_xlsx
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,7 +58,7 @@ def _with_bad_date(view):
 
 
 @require_GET
-@login_required(login_url="/accounts/login/")
+@plan_reader_required
 @_with_bad_date
 def report_xlsx_view(request, year):
     """The progress report as an Excel workbook."""
@@ -70,7 +70,7 @@ def report_xlsx_view(request, year):
 
 
 @require_GET
-@login_required(login_url="/accounts/login/")
+@plan_reader_required
 @_with_bad_date
 def report_print_view(request, year):
     """The progress report as a printable A4 page (no script)."""
@@ -79,7 +79,7 @@ def report_print_view(request, year):
 
 
 @require_GET
-@login_required(login_url="/accounts/login/")
+@plan_reader_required
 @_with_bad_date
 def map_report_view(request, year):
     """The self-contained map report (one HTML file that opens offline)."""

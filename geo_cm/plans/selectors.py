@@ -251,14 +251,18 @@ def target_records_geojson(target: Target, *, today: dt.date) -> str | None:
         return cursor.fetchone()[0]
 
 
-def target_detail(target: Target, *, today: dt.date) -> dict:
+def target_detail(target: Target, *, today: dt.date, user=None) -> dict:
     """One target for the per-target endpoint: ``progress`` (:func:`target_progress`) and,
     for a metric target, ``layer`` and ``records`` (:func:`target_records_geojson`, parsed);
     for a reported indicator, ``readings`` with the ``latest`` reading and the ``trend``
-    (the readings up to the day judged, oldest first)."""
+    (the readings up to the day judged, oldest first). With ``user``, ``records`` is None
+    unless the target's layer is visible to that user (progress numbers stay)."""
     progress = target_progress(target, today=today)
     if target.kind == Target.Kind.METRIC:
-        records = target_records_geojson(target, today=today)
+        metric = metrics.get(target.metric_key)
+        layer = registry.get(metric.layer) if metric else None
+        hidden = user is not None and layer is not None and not layer.visible_to(user)
+        records = None if hidden else target_records_geojson(target, today=today)
         return {
             "progress": progress,
             "layer": progress["layer"],

@@ -3,7 +3,6 @@
 import datetime as dt
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,6 +20,7 @@ from rest_framework.views import APIView
 from ..api.params import reject_unknown
 from . import svg
 from .models import Plan
+from .permissions import CanReadPlans, plan_reader_required
 from .selectors import plan_default_year, plan_progress, target_detail
 
 STATUS_LABELS = {
@@ -46,7 +46,7 @@ def _today(query) -> dt.date:
 
 
 class ProgressView(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, CanReadPlans]
 
     @extend_schema(
         tags=["Plans"],
@@ -71,7 +71,7 @@ class ProgressView(APIView):
 
 
 class TargetView(APIView):
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, CanReadPlans]
 
     @extend_schema(
         tags=["Plans"],
@@ -102,7 +102,7 @@ class TargetView(APIView):
             {
                 "plan": {"title": plan.title, "issuing_body": plan.issuing_body, "year": plan.year},
                 "today": today,
-                **target_detail(target, today=today),
+                **target_detail(target, today=today, user=request.user),
             }
         )
 
@@ -111,7 +111,7 @@ def _bad_request(request, message):
     return render(request, "plans/error.html", {"message": message}, status=400)
 
 
-@login_required(login_url="/accounts/login/")
+@plan_reader_required
 def plans_index(request):
     """/plans/: the dashboard of this year's plan, else of the latest plan."""
     year = plan_default_year(today=timezone.localdate())
@@ -121,7 +121,7 @@ def plans_index(request):
     return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
 
 
-@login_required(login_url="/accounts/login/")
+@plan_reader_required
 def plan_dashboard(request, year):
     """The planners' dashboard: a card per target, charts, readings, subdistricts."""
     plan = Plan.objects.filter(year=year).first()

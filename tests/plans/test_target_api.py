@@ -126,11 +126,11 @@ def test_anonymous_is_denied_and_staff_roles_are_allowed(anon_client, gis_client
     assert gis_client.get(URL.format("T1")).status_code == 200
 
 
-def test_field_team_member_may_read_the_plan(field_user, plan):
-    # As the progress endpoint: any signed-in member of staff.
+def test_field_team_member_may_not_read_the_plan(field_user, plan):
+    # Reading the plan takes plans.view_plan (planner, gis_staff, administrator).
     client = APIClient()
     client.force_authenticate(field_user)
-    assert client.get(URL.format("T1")).status_code == 200
+    assert client.get(URL.format("T1")).status_code == 403
 
 
 def test_query_count_does_not_grow_with_records(
