@@ -1,6 +1,7 @@
 """The district's plan as data: targets measured from assets or reported by staff."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -9,6 +10,28 @@ from geo_cm.models import Subdistrict
 
 # The years a plan can be for; the URLs accept only these (anything else is a 404).
 PLAN_YEAR_MIN, PLAN_YEAR_MAX = 2000, 2100
+
+
+def milestones_parse(milestones) -> dict[int, float]:
+    """Milestones as {month 1..12: cumulative value}, in month order. Raises ValueError
+    (with a translatable sentence) unless the keys are "1".."12" and the values are
+    non-negative numbers that never decrease."""
+    if not milestones:
+        return {}
+    if not isinstance(milestones, dict):
+        raise ValueError(_('Milestones must map months to values, e.g. {"6": 500, "12": 1000}.'))
+    parsed = {}
+    for month, value in milestones.items():
+        if month not in {str(m) for m in range(1, 13)}:
+            raise ValueError(_("Milestone months must be 1 to 12."))
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(_("Milestone values must be numbers of 0 or more."))
+        parsed[int(month)] = float(value)
+    parsed = dict(sorted(parsed.items()))
+    values = list(parsed.values())
+    if any(b < a for a, b in zip(values, values[1:], strict=False)):
+        raise ValueError(_("Milestone values are cumulative: they may not decrease."))
+    return parsed
 
 
 class Plan(models.Model):
@@ -69,6 +92,15 @@ class Target(models.Model):
 
     def __str__(self):
         return f"{self.code} {self.title_zh}"
+
+    def clean(self):
+        try:
+            parsed = milestones_parse(self.milestones)
+        except ValueError as error:
+            raise ValidationError({"milestones": str(error)}) from error
+        over = self.target_value is not None and self.comparator == self.Comparator.AT_LEAST
+        if over and parsed and max(parsed.values()) > float(self.target_value):
+            raise ValidationError({"milestones": _("Milestones may not exceed the target.")})
 
 
 class ReportedValue(models.Model):

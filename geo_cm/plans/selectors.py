@@ -12,7 +12,7 @@ from django.utils.translation import get_language
 from geo_cm.models import Subdistrict
 from geo_cm.registry import registry
 
-from .models import Plan, Target
+from .models import Plan, Target, milestones_parse
 from .registry import metrics
 
 GEOJSON_PRECISION = 7  # ~1 cm, as the feature API
@@ -31,13 +31,16 @@ def expected_by(target: Target, today: dt.date) -> float:
         return value
     if today.year < year:
         return 0.0
-    if target.milestones:
+    try:
+        milestones = milestones_parse(target.milestones)
+    except ValueError:
+        # Malformed milestones (saved around Target.clean) count as none: a straight line.
+        milestones = {}
+    if milestones:
         due = [
-            float(v)
-            for m, v in target.milestones.items()
-            if int(m) < today.month
-            or int(m) == today.month
-            and today.day == calendar.monthrange(year, int(m))[1]
+            v
+            for m, v in milestones.items()
+            if m < today.month or m == today.month and today.day == calendar.monthrange(year, m)[1]
         ]
         return max(due, default=0.0)
     days = 366 if calendar.isleap(year) else 365

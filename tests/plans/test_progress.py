@@ -177,3 +177,44 @@ def test_progress_endpoint(planner_client, anon_client, plan):
     assert planner_client.get("/api/plans/2019/progress").status_code == 404
     assert planner_client.get("/api/plans/2023/progress", {"today": "soon"}).status_code == 400
     assert anon_client.get("/api/plans/2023/progress").status_code in (401, 403)
+
+
+@pytest.mark.parametrize(
+    "milestones", [{"六月": 5}, [5, 10], {"6": "five"}, {"6": -1}, {"6": 8, "3": 9}, {"13": 1}]
+)
+def test_malformed_milestones_are_refused_by_clean_and_ignored_by_progress(
+    areas, planner_client, milestones
+):
+    from django.core.exceptions import ValidationError
+
+    from geo_cm.plans.models import Target
+
+    plan = Plan.objects.create(title="测试计划", issuing_body="测试", year=2023)
+    target = Target.objects.create(
+        plan=plan, code="T1", title_zh="公厕", title_en="Toilets", unit="座", target_value=10,
+        kind="metric", metric_key="toilets.built_or_renovated", milestones=milestones,
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as error:
+        target.full_clean()
+    assert "milestones" in error.value.message_dict
+    # Saved around clean(): judged by the straight line rather than a 500.
+    assert round(expected_by(target, dt.date(2023, 12, 31)), 3) == 10
+    assert (
+        planner_client.get("/api/plans/2023/progress", {"today": "2023-06-30"}).status_code == 200
+    )
+
+
+def test_milestones_may_not_exceed_an_at_least_target(areas):
+    from django.core.exceptions import ValidationError
+
+    from geo_cm.plans.models import Target
+
+    plan = Plan.objects.create(title="测试计划", issuing_body="测试", year=2023)
+    target = Target(
+        plan=plan, code="T1", title_zh="公厕", title_en="Toilets", unit="座", target_value=10,
+        kind="metric", metric_key="toilets.built_or_renovated", milestones={"6": 5, "12": 11},
+    )  # fmt: skip
+    with pytest.raises(ValidationError):
+        target.full_clean()
+    target.milestones = {"6": 5, "12": 10}
+    target.full_clean()
