@@ -1,9 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import Plan, PlanChange, ReportedValue, Target
-from .services import plan_change_record, plan_snapshot
+from .services import ReadingError, plan_change_record, plan_snapshot, reported_value_check
 
 
 class TargetInline(admin.TabularInline):
@@ -173,8 +174,34 @@ class PlanChangeAdmin(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
 
+class ReportedValueForm(forms.ModelForm):
+    """The admin's reading form runs the readings API's checks (reported_value_check)."""
+
+    class Meta:
+        model = ReportedValue
+        fields = ("target", "value", "measured_on", "scope", "evidence")
+
+    def clean(self):
+        data = super().clean()
+        target, value, measured_on = (data.get(k) for k in ("target", "value", "measured_on"))
+        if target is not None and value is not None and measured_on is not None:
+            try:
+                reported_value_check(
+                    target=target,
+                    value=value,
+                    measured_on=measured_on,
+                    scope=data.get("scope") or "",
+                    evidence=data.get("evidence") or "",
+                )
+            except ReadingError as error:
+                field = error.field if error.field in self.fields else None
+                self.add_error(field, error.message)
+        return data
+
+
 @admin.register(ReportedValue)
 class ReportedValueAdmin(admin.ModelAdmin):
+    form = ReportedValueForm
     list_display = ("target", "value", "measured_on", "scope", "reported_by")
     list_filter = ("target__plan",)
     readonly_fields = ("reported_by",)

@@ -1,6 +1,7 @@
 """Writes for plans: edit history of plans and targets, staff readings of indicators."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from django.db import models, transaction
@@ -88,21 +89,18 @@ class ReadingError(ValueError):
         self.message = message
 
 
-@transaction.atomic
-def reported_value_create(
-    *,
-    target: Target,
-    value: Decimal,
-    measured_on: dt.date,
-    scope: str = "",
-    evidence: str = "",
-    by,
-) -> ReportedValue:
-    """Record a measured value of a reported indicator (in the target's unit) by ``by``.
+# Control characters (tab excepted) have no place in a scope or an evidence note and break
+# the workbook export.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
-    Raises ReadingError for a target measured from assets, a negative value (or a rate
-    above 100 %), or a date outside the plan year or after today's date.
-    """
+
+def reported_value_check(
+    *, target: Target, value: Decimal, measured_on: dt.date, scope: str = "", evidence: str = ""
+) -> None:
+    """The checks a reading passes before it is kept, for the readings API and the admin
+    alike. Raises ReadingError for a target measured from assets, a negative value (or a
+    rate above 100 %), a date outside the plan year or after today's date (Asia/Shanghai),
+    or control characters in ``scope`` or ``evidence``."""
     if target.kind != Target.Kind.REPORTED:
         raise ReadingError(
             "target",
@@ -123,6 +121,30 @@ def reported_value_create(
         )
     if measured_on > timezone.localdate():
         raise ReadingError("measured_on", _("measured_on may not be in the future."))
+    for field, text in (("scope", scope), ("evidence", evidence)):
+        if text and _CONTROL.search(text):
+            raise ReadingError(
+                field, _("%(field)s may not contain control characters.") % {"field": field}
+            )
+
+
+@transaction.atomic
+def reported_value_create(
+    *,
+    target: Target,
+    value: Decimal,
+    measured_on: dt.date,
+    scope: str = "",
+    evidence: str = "",
+    by,
+) -> ReportedValue:
+    """Record a measured value of a reported indicator (in the target's unit) by ``by``.
+
+    Raises ReadingError as :func:`reported_value_check` does.
+    """
+    reported_value_check(
+        target=target, value=value, measured_on=measured_on, scope=scope, evidence=evidence
+    )
     return ReportedValue.objects.create(
         target=target,
         value=value,

@@ -138,3 +138,47 @@ def test_readings_entered_in_the_admin_name_who_reported_them(plan, planner_user
     )
     assert response.status_code == 302
     assert ReportedValue.objects.get().reported_by == planner_user
+
+
+def test_admin_readings_pass_the_same_checks(planner_user, roles):
+    from django.test import Client
+
+    from geo_cm.plans.models import Plan, ReportedValue, Target
+    from tests.plans.test_history import form_values
+
+    plan = Plan.objects.create(title="测试计划", issuing_body="测试", year=2023)
+    r1 = Target.objects.create(
+        plan=plan, code="R9", title_zh="机扫率", title_en="Rate", unit="%", target_value=98,
+        kind="reported",
+    )  # fmt: skip
+    client = Client()
+    client.force_login(planner_user)
+    client.cookies["django_language"] = "en"
+    url = "/admin/plans/reportedvalue/add/"
+    values = form_values(client, url)
+    values.update({"target": str(r1.pk), "value": "150", "measured_on": "2023-05-01"})
+    response = client.post(url, values)
+    assert response.status_code == 200 and "between 0 and 100" in response.content.decode()
+    values.update({"value": "97", "measured_on": "2030-01-01"})
+    assert client.post(url, values).status_code == 200
+    values.update({"measured_on": "2023-05-01", "scope": "x\x01y"})
+    assert client.post(url, values).status_code == 200
+    assert not ReportedValue.objects.exists()
+    values["scope"] = "全区"
+    assert client.post(url, values).status_code == 302
+
+
+def test_control_characters_in_a_reading_are_a_400_naming_the_field(planner_client, roles):
+    from geo_cm.plans.models import Plan, Target
+
+    plan = Plan.objects.create(title="测试计划", issuing_body="测试", year=2023)
+    Target.objects.create(
+        plan=plan, code="R9", title_zh="机扫率", title_en="Rate", unit="%", target_value=98,
+        kind="reported",
+    )  # fmt: skip
+    response = planner_client.post(
+        "/api/plans/2023/targets/R9/readings",
+        {"value": "97", "measured_on": "2023-06-30", "scope": "x\x01y"},
+        format="json",
+    )
+    assert response.status_code == 400 and "scope" in response.json()["errors"]
