@@ -84,7 +84,9 @@ def report_print_view(request, year):
 def map_report_view(request, year):
     """The self-contained map report (one HTML file that opens offline)."""
     report = _report(request, year)
-    response = HttpResponse(map_report_html(report), content_type="text/html; charset=utf-8")
+    response = HttpResponse(
+        map_report_html(report, user=request.user), content_type="text/html; charset=utf-8"
+    )
     # Opened in the browser, the report runs in a sandbox of its own origin: its scripts
     # draw the map but cannot reach this site's session or pages.
     response["Content-Security-Policy"] = "sandbox allow-scripts allow-popups"

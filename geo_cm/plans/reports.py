@@ -25,8 +25,10 @@ from openpyxl.utils import get_column_letter
 
 from geo_cm.basemaps import basemap_config
 from geo_cm.models import District, Subdistrict
+from geo_cm.registry import registry
 
 from .models import Plan, ReportedValue, Target
+from .registry import metrics
 from .selectors import plan_progress, target_records_geojson
 
 COMPARATOR_SIGNS = {">=": "≥", "<=": "≤"}
@@ -507,7 +509,7 @@ box-shadow:0 1px 4px rgba(0,0,0,.3)}
 """
 
 
-def map_report_html(report: dict) -> str:
+def map_report_html(report: dict, *, user=None) -> str:
     """A self-contained HTML map of the records behind each metric target, with the
     district and subdistrict outlines (EPSG:4326). Leaflet and its stylesheet are inlined
     from django-leaflet's static files and folium's other CDN assets are dropped, so the
@@ -559,6 +561,10 @@ def map_report_html(report: dict) -> str:
         if t["kind"] != Target.Kind.METRIC:
             continue
         target = report["plan"].targets.get(code=t["code"])
+        metric = metrics.get(target.metric_key)
+        layer = registry.get(metric.layer) if metric else None
+        if user is not None and layer is not None and not layer.visible_to(user):
+            continue  # records of a layer this user may not see stay out (as in the API)
         text = target_records_geojson(target, today=report["today"])
         if text is None:
             continue

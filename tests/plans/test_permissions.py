@@ -93,3 +93,12 @@ def test_records_of_a_layer_the_user_may_not_see_are_left_out(plan):
     body = client.get("/api/plans/2023/targets/L1", {"today": "2023-12-31"}).json()
     assert body["progress"]["actual"] is not None
     assert body["records"] is None
+
+
+def test_the_map_report_leaves_out_layers_the_user_may_not_see(plan, settings):
+    settings.GEOCM = {**settings.GEOCM, "BASEMAP": "none"}
+    perms = ("plans.view_plan", "plans.view_reportedvalue")
+    html = _client(perms=perms).get("/plans/2023/map-report.html").content.decode()
+    assert "GZ-0" not in html
+    html = _client("planner").get("/plans/2023/map-report.html").content.decode()
+    assert "GZ-0" in html
