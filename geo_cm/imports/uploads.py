@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from geo_cm import gcj02
 from geo_cm.jobs.queue import job_enqueue
+from geo_cm.registry import registry
 
 from . import crs as crs_module
 from .models import ImportRecord, ImportUpload
@@ -37,8 +38,6 @@ class UploadRefused(UnsafeFile):
 
 def layers_importable_by(user) -> list:
     """The layers this user may import into: adding and changing records of the layer."""
-    from geo_cm.registry import registry
-
     return [
         layer
         for layer in registry.all()
