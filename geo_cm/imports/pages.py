@@ -60,7 +60,7 @@ def _record(request, pk) -> ImportRecord:
     allowed = record is not None and (
         record.user_id == request.user.pk
         or layer is not None
-        and request.user.has_perm(layer.perm("view"))
+        and layer.is_staff_reader(request.user)
     )
     if not allowed:
         raise Http404(_("No such import."))

@@ -4,37 +4,17 @@ Each takes ``?today=YYYY-MM-DD`` (the day judged; default today in Asia/Shanghai
 needs a signed-in user, like the progress API.
 """
 
-import datetime as dt
-
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .models import Plan
 from .permissions import plan_reader_required
 from .reports import map_report_html, report_build, report_print_context, report_xlsx
+from .views import BadDate, parse_today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-class BadDate(ValueError):
-    pass
-
-
-def parse_today(value: str | None) -> dt.date:
-    """``?today=`` as a date; today (local) when absent. Raises BadDate otherwise."""
-    if value is None:
-        return timezone.localdate()
-    try:
-        parsed = parse_date(value)
-    except ValueError:
-        parsed = None
-    if parsed is None:
-        raise BadDate(_("today must be a date such as 2023-06-30."))
-    return parsed
 
 
 def _report(request, year):

@@ -32,8 +32,12 @@ STATUS_LABELS = {
 }
 
 
-def _today(query) -> dt.date:
-    value = query.get("today")
+class BadDate(ValueError):
+    """``?today=`` is not a date (a 400 for the API, the pages and the exports alike)."""
+
+
+def parse_today(value: str | None) -> dt.date:
+    """``?today=`` as a date; today (local) when absent. Raises BadDate otherwise."""
     if value is None:
         return timezone.localdate()
     try:
@@ -41,8 +45,15 @@ def _today(query) -> dt.date:
     except ValueError:
         parsed = None
     if parsed is None:
-        raise ValidationError({"today": [_("today must be a date such as 2023-06-30.")]})
+        raise BadDate(_("today must be a date such as 2023-06-30."))
     return parsed
+
+
+def _today(query) -> dt.date:
+    try:
+        return parse_today(query.get("today"))
+    except BadDate as exc:
+        raise ValidationError({"today": [str(exc)]}) from None
 
 
 class ProgressView(APIView):
@@ -128,9 +139,9 @@ def plan_dashboard(request, year):
     if plan is None:
         raise Http404(_("No plan for %(year)s.") % {"year": year})
     try:
-        today = _today(request.GET)
-    except ValidationError:
-        return _bad_request(request, _("today must be a date such as 2023-06-30."))
+        today = parse_today(request.GET.get("today"))
+    except BadDate as exc:
+        return _bad_request(request, str(exc))
     progress = plan_progress(plan=plan, today=today)
     english = (get_language() or "").startswith("en")
     link = {"plan": year, "today": today.isoformat()} if "today" in request.GET else {"plan": year}

@@ -7,13 +7,13 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from geo_cm.plans.models import Plan
-from geo_cm.plans.report_views import BadDate, parse_today
 from geo_cm.plans.reports import (
     map_report_html,
     report_build,
     report_print_context,
     report_xlsx,
 )
+from geo_cm.plans.views import BadDate, parse_today
 
 SUFFIXES = {"xlsx": "xlsx", "html": "html", "htm": "html"}
 
