@@ -11,8 +11,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-@pytest.fixture
-def browser():
+def chromium(*extra_flags, capabilities=None):
+    """Headless Chromium with its own throw-away profile; returns (driver, profile dir)."""
     profile = tempfile.mkdtemp(prefix="geocm-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
@@ -27,11 +27,24 @@ def browser():
         "--disable-sync",
         "--disable-quic",
         "--window-size=1280,900",
+        *extra_flags,
         f"--user-data-dir={profile}",
     ):
         options.add_argument(flag)
+    for name, value in (capabilities or {}).items():
+        options.set_capability(name, value)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
-    yield driver
+    return driver, profile
+
+
+def chromium_quit(driver, profile):
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def browser():
+    driver, profile = chromium()
+    yield driver
+    chromium_quit(driver, profile)

@@ -2,20 +2,16 @@
 
 import datetime as dt
 import json
-import shutil
-import tempfile
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
 from geo_cm.plans.models import Plan
 from geo_cm.plans.selectors import target_records_geojson
 
-from .conftest import CHROMEDRIVER, CHROMIUM
+from .conftest import chromium, chromium_quit
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -23,35 +19,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 @pytest.fixture
 def offline_browser():
     """Headless Chromium that resolves no host name, offline, logging every request."""
-    profile = tempfile.mkdtemp(prefix="geocm-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        "--disable-quic",
-        "--window-size=1280,900",
+    driver, profile = chromium(
         "--host-resolver-rules=MAP * ~NOTFOUND",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
+        capabilities={"goog:loggingPrefs": {"browser": "ALL", "performance": "ALL"}},
+    )
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd(
         "Network.emulateNetworkConditions",
         {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1},
     )
     yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    chromium_quit(driver, profile)
 
 
 @pytest.fixture
