@@ -8,6 +8,8 @@ from geo_cm.plans.models import Plan, Target
 from geo_cm.plans.selectors import plan_progress, target_breakdown, target_progress
 from tests import factories
 
+from .conftest import berth_targets
+
 pytestmark = pytest.mark.django_db
 DEC31 = dt.date(2023, 12, 31)
 
@@ -19,24 +21,7 @@ def berths_plan(areas):
     West: 300 berths opened in March. East: 200 opened in August, and 50 opened in 2024.
     """
     plan = Plan.objects.create(title="测试计划", issuing_body="测试", year=2023)
-    common = dict(unit="个", kind="metric", metric_key="parking.new_berths")
-    Target.objects.create(
-        plan=plan,
-        code="P1",
-        title_zh="新增停车泊位",
-        title_en="New berths",
-        target_value=1000,
-        **common,
-    )
-    Target.objects.create(
-        plan=plan,
-        code="P1-W",
-        title_zh="江浦街道新增停车泊位",
-        title_en="New berths, Jiangpu",
-        target_value=400,
-        subdistrict=areas["west"],
-        **common,
-    )
+    berth_targets(plan, areas["west"])
     factories.facility("TC-W", lon=118.62, total_berths=300, opened_on=dt.date(2023, 3, 1))
     factories.facility("TC-E", lon=118.68, total_berths=200, opened_on=dt.date(2023, 8, 1))
     factories.facility("TC-L", lon=118.69, total_berths=50, opened_on=dt.date(2024, 1, 1))

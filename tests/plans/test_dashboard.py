@@ -1,4 +1,4 @@
-"""The planners' dashboard page, rendered with the test client."""
+"""The planners' dashboard page, rendered with the test planner_web."""
 
 import datetime as dt
 import re
@@ -10,30 +10,15 @@ from geo_cm.plans.models import Plan, ReportedValue, Target
 from geo_cm.plans.svg import number, progress_chart
 from tests import factories
 
+from .conftest import berth_targets
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def plan(areas):
     plan = Plan.objects.create(title="测试计划", issuing_body="测试局", year=2023)
-    common = dict(unit="个", kind="metric", metric_key="parking.new_berths")
-    Target.objects.create(
-        plan=plan,
-        code="P1",
-        title_zh="新增停车泊位",
-        title_en="New parking berths",
-        target_value=1000,
-        **common,
-    )
-    Target.objects.create(
-        plan=plan,
-        code="P1-W",
-        title_zh="江浦街道新增停车泊位",
-        title_en="New berths, Jiangpu",
-        target_value=400,
-        subdistrict=areas["west"],
-        **common,
-    )
+    berth_targets(plan, areas["west"], title_en="New parking berths")
     rate = Target.objects.create(
         plan=plan,
         code="R1",
@@ -50,13 +35,6 @@ def plan(areas):
     return plan
 
 
-@pytest.fixture
-def client(planner_user):
-    client = Client()
-    client.force_login(planner_user)
-    return client
-
-
 def cards(html):
     """code -> the data attributes of each target card."""
     found = {}
@@ -66,8 +44,8 @@ def cards(html):
     return found
 
 
-def test_dashboard_renders_cards_charts_and_the_table(client, plan):
-    response = client.get("/plans/2023/", {"today": "2023-12-31"})
+def test_dashboard_renders_cards_charts_and_the_table(planner_web, plan):
+    response = planner_web.get("/plans/2023/", {"today": "2023-12-31"})
     assert response.status_code == 200
     html = response.content.decode()
     assert "测试计划" in html and "测试局" in html
@@ -92,14 +70,14 @@ def test_dashboard_renders_cards_charts_and_the_table(client, plan):
     assert 'href="/?plan=2023&amp;today=2023-12-31&amp;target=P1"' in html
 
 
-def test_english_titles_and_status_labels(client, plan):
-    client.cookies["django_language"] = "en"
-    html = client.get("/plans/2023/", {"today": "2023-12-31"}).content.decode()
+def test_english_titles_and_status_labels(planner_web, plan):
+    planner_web.cookies["django_language"] = "en"
+    html = planner_web.get("/plans/2023/", {"today": "2023-12-31"}).content.decode()
     assert "New parking berths" in html and "Behind" in html and "Met" in html
 
 
-def test_judged_as_of_a_day(client, plan):
-    html = client.get("/plans/2023/", {"today": "2023-06-30"}).content.decode()
+def test_judged_as_of_a_day(planner_web, plan):
+    html = planner_web.get("/plans/2023/", {"today": "2023-06-30"}).content.decode()
     assert cards(html)["P1"]["actual"] == "300"
     # The day judged is marked at the end of that day (181 of 365 days), where the
     # expected line reads expected_by_today.
@@ -108,33 +86,33 @@ def test_judged_as_of_a_day(client, plan):
     assert html.count('class="actual-point"') == 12  # six months in each of two charts
 
 
-def test_bad_date_is_a_400_page(client, plan):
-    client.cookies["django_language"] = "en"
-    response = client.get("/plans/2023/", {"today": "2023-13-01"})
+def test_bad_date_is_a_400_page(planner_web, plan):
+    planner_web.cookies["django_language"] = "en"
+    response = planner_web.get("/plans/2023/", {"today": "2023-13-01"})
     assert response.status_code == 400
     assert "today must be a date" in response.content.decode()
 
 
-def test_unknown_year_is_404_and_login_is_required(client, plan):
-    assert client.get("/plans/2019/").status_code == 404
+def test_unknown_year_is_404_and_login_is_required(planner_web, plan):
+    assert planner_web.get("/plans/2019/").status_code == 404
     response = Client().get("/plans/2023/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
-def test_plans_redirects_to_this_year_or_the_latest(client, plan):
-    response = client.get("/plans/")
+def test_plans_redirects_to_this_year_or_the_latest(planner_web, plan):
+    response = planner_web.get("/plans/")
     assert response.status_code == 302 and response["Location"] == "/plans/2023/"
-    response = client.get("/plans/", {"today": "2023-06-30"})
+    response = planner_web.get("/plans/", {"today": "2023-06-30"})
     assert response["Location"] == "/plans/2023/?today=2023-06-30"
 
 
-def test_nav_links_the_dashboard_for_signed_in_users(client, plan):
-    assert 'href="/plans/"' in client.get("/").content.decode()
+def test_nav_links_the_dashboard_for_signed_in_users(planner_web, plan):
+    assert 'href="/plans/"' in planner_web.get("/").content.decode()
     assert 'href="/plans/"' not in Client().get("/").content.decode()
 
 
-def test_overview_map_knows_the_target_endpoint(client, plan):
-    html = client.get("/", {"plan": "2023", "target": "P1"}).content.decode()
+def test_overview_map_knows_the_target_endpoint(planner_web, plan):
+    html = planner_web.get("/", {"plan": "2023", "target": "P1"}).content.decode()
     assert 'data-plan-target-url="/api/plans/0/targets/_"' in html
 
 
@@ -146,13 +124,13 @@ def test_chart_scales_to_the_goal_and_escapes_its_label():
     assert number(12.3456) == "12.346" and number(1200.0) == "1200" and number(None) == "—"
 
 
-def test_dashboard_queries_do_not_grow_with_the_records(client, plan):
+def test_dashboard_queries_do_not_grow_with_the_records(planner_web, plan):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
-            assert client.get("/plans/2023/", {"today": "2023-12-31"}).status_code == 200
+            assert planner_web.get("/plans/2023/", {"today": "2023-12-31"}).status_code == 200
         return len(captured)
 
     before = queries()
@@ -161,8 +139,8 @@ def test_dashboard_queries_do_not_grow_with_the_records(client, plan):
     assert queries() == before
 
 
-def test_export_links_carry_the_day_judged_and_open(client, plan):
-    html = client.get("/plans/2023/", {"today": "2023-06-30"}).content.decode()
+def test_export_links_carry_the_day_judged_and_open(planner_web, plan):
+    html = planner_web.get("/plans/2023/", {"today": "2023-06-30"}).content.decode()
     exports = re.search(r'<nav class="plan-exports".*?</nav>', html, re.S).group(0)
     links = re.findall(r'href="([^"]+)"', exports)
     assert links == [
@@ -171,4 +149,4 @@ def test_export_links_carry_the_day_judged_and_open(client, plan):
         "/plans/2023/map-report.html?today=2023-06-30",
     ]
     for link in links:
-        assert client.get(link).status_code == 200, link
+        assert planner_web.get(link).status_code == 200, link

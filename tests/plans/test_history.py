@@ -3,7 +3,6 @@
 from html.parser import HTMLParser
 
 import pytest
-from django.test import Client
 
 from geo_cm.plans.models import Plan, PlanChange, Target
 
@@ -68,26 +67,19 @@ def plan(db):
     return plan
 
 
-@pytest.fixture
-def admin_client(planner_user):
-    client = Client()
-    client.force_login(planner_user)
-    return client
-
-
 def _index(values, code):
     return next(k.split("-")[1] for k, v in values.items() if k.endswith("-code") and v == code)
 
 
 def test_editing_a_target_value_in_the_plan_admin_keeps_before_and_after(
-    plan, admin_client, planner_user
+    plan, planner_web, planner_user
 ):
     url = f"/admin/plans/plan/{plan.pk}/change/"
-    values = form_values(admin_client, url)
+    values = form_values(planner_web, url)
     i = _index(values, "P1")
     assert values[f"targets-{i}-target_value"] == "1000.000"
     values[f"targets-{i}-target_value"] = "1200"
-    response = admin_client.post(url, values)
+    response = planner_web.post(url, values)
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Target.objects.get(code="P1").target_value == 1200
     change = PlanChange.objects.get()
@@ -97,15 +89,15 @@ def test_editing_a_target_value_in_the_plan_admin_keeps_before_and_after(
     assert change.user == planner_user and change.at is not None
 
     # Saving again with nothing changed adds no row; the history shows on the page.
-    admin_client.post(url, form_values(admin_client, url))
+    planner_web.post(url, form_values(planner_web, url))
     assert PlanChange.objects.count() == 1
-    page = admin_client.get(url).content.decode()
+    page = planner_web.get(url).content.decode()
     assert "<code>target_value</code>: 1000 → 1200" in page
 
 
-def test_adding_and_deleting_targets_and_editing_the_plan(plan, admin_client):
+def test_adding_and_deleting_targets_and_editing_the_plan(plan, planner_web):
     url = f"/admin/plans/plan/{plan.pk}/change/"
-    values = form_values(admin_client, url)
+    values = form_values(planner_web, url)
     n = int(values["targets-TOTAL_FORMS"])
     values.update(
         {
@@ -124,7 +116,7 @@ def test_adding_and_deleting_targets_and_editing_the_plan(plan, admin_client):
         }
     )
     values[f"targets-{_index(values, 'P1')}-DELETE"] = "on"
-    response = admin_client.post(url, values)
+    response = planner_web.post(url, values)
     assert response.status_code == 302, response.content.decode()[:3000]
     rows = {(c.target_code, c.action): c.changes for c in PlanChange.objects.all()}
     assert rows[("", "changed")] == {"title": ["测试计划", "测试计划（修订）"]}
@@ -135,16 +127,16 @@ def test_adding_and_deleting_targets_and_editing_the_plan(plan, admin_client):
     assert not Target.objects.filter(code="P1").exists()
 
 
-def test_target_admin_and_plan_deletion_are_kept(plan, admin_client, planner_user):
+def test_target_admin_and_plan_deletion_are_kept(plan, planner_web, planner_user):
     target = plan.targets.get(code="P1")
     url = f"/admin/plans/target/{target.pk}/change/"
-    values = form_values(admin_client, url)
+    values = form_values(planner_web, url)
     values["section"] = "停车"
-    assert admin_client.post(url, values).status_code == 302
+    assert planner_web.post(url, values).status_code == 302
     change = PlanChange.objects.get()
     assert change.changes == {"section": ["", "停车"]} and change.target_code == "P1"
 
-    response = admin_client.post(f"/admin/plans/plan/{plan.pk}/delete/", {"post": "yes"})
+    response = planner_web.post(f"/admin/plans/plan/{plan.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Plan.objects.exists()
     # The history outlives the plan, labelled with its name.
@@ -154,18 +146,18 @@ def test_target_admin_and_plan_deletion_are_kept(plan, admin_client, planner_use
     assert PlanChange.objects.count() == 3
 
 
-def test_history_is_read_only(plan, admin_client):
-    assert admin_client.get("/admin/plans/planchange/").status_code == 200
-    assert admin_client.get("/admin/plans/planchange/add/").status_code == 403
+def test_history_is_read_only(plan, planner_web):
+    assert planner_web.get("/admin/plans/planchange/").status_code == 200
+    assert planner_web.get("/admin/plans/planchange/add/").status_code == 403
 
 
-def test_a_target_cannot_be_moved_to_another_plan(plan, admin_client):
+def test_a_target_cannot_be_moved_to_another_plan(plan, planner_web):
     other = Plan.objects.create(title="另一计划", issuing_body="测试", year=2024)
     target = plan.targets.first()
     url = f"/admin/plans/target/{target.pk}/change/"
-    values = form_values(admin_client, url)
+    values = form_values(planner_web, url)
     values["plan"] = str(other.pk)
-    assert admin_client.post(url, values).status_code == 302
+    assert planner_web.post(url, values).status_code == 302
     target.refresh_from_db()
     assert target.plan_id == plan.pk
 

@@ -13,6 +13,8 @@ from geo_cm.plans.models import Plan, ReportedValue, Target
 from geo_cm.plans.reports import HEADER_ROW
 from tests import factories
 
+from .conftest import berth_targets
+
 pytestmark = pytest.mark.django_db
 TODAY = "2023-09-30"
 
@@ -22,15 +24,7 @@ def plan(areas, planner_user):
     """P1 1000 berths (west 300 in March, east 200 in August; 50 in 2024), its west share
     P1-W 400, and a reported indicator R1 (98 %) with two readings."""
     plan = Plan.objects.create(title="测试计划", issuing_body="测试城管局", year=2023)
-    common = dict(unit="个", kind="metric", metric_key="parking.new_berths")
-    Target.objects.create(
-        plan=plan, code="P1", title_zh="新增停车泊位", title_en="New berths", target_value=1000,
-        section="停车", **common,
-    )  # fmt: skip
-    Target.objects.create(
-        plan=plan, code="P1-W", title_zh="江浦街道新增停车泊位", title_en="New berths, Jiangpu",
-        target_value=400, subdistrict=areas["west"], **common,
-    )  # fmt: skip
+    berth_targets(plan, areas["west"], section="停车")
     r1 = Target.objects.create(
         plan=plan, code="R1", title_zh="主干道机扫率", title_en="Machine sweeping rate",
         unit="%", target_value=98, kind="reported",
@@ -50,16 +44,9 @@ def plan(areas, planner_user):
 
 
 @pytest.fixture
-def client(planner_user):
-    client = Client()
-    client.force_login(planner_user)
-    return client
-
-
-@pytest.fixture
-def en_client(client):
-    client.cookies["django_language"] = "en"
-    return client
+def en_client(planner_web):
+    planner_web.cookies["django_language"] = "en"
+    return planner_web
 
 
 def _rows(ws):
@@ -118,8 +105,8 @@ def test_workbook_has_four_sheets_with_numbers_and_formats(plan, en_client):
     ]
 
 
-def test_workbook_is_chinese_by_default(plan, client):
-    response = client.get(f"/plans/2023/report.xlsx?today={TODAY}")
+def test_workbook_is_chinese_by_default(plan, planner_web):
+    response = planner_web.get(f"/plans/2023/report.xlsx?today={TODAY}")
     book = load_workbook(io.BytesIO(response.content))
     assert len(book.sheetnames) == 4
     ws = book.worksheets[0]
@@ -152,14 +139,14 @@ def test_print_page_has_every_section_and_no_script(plan, en_client):
     assert html.index("新增停车泊位") < html.index("New berths")
 
 
-def test_print_page_is_chinese_first(plan, client):
-    html = client.get(f"/plans/2023/print/?today={TODAY}").content.decode()
+def test_print_page_is_chinese_first(plan, planner_web):
+    html = planner_web.get(f"/plans/2023/print/?today={TODAY}").content.decode()
     assert 'lang="zh-hans"' in html
 
 
-def test_map_report_is_self_contained(plan, client, settings):
+def test_map_report_is_self_contained(plan, planner_web, settings):
     settings.GEOCM = {**settings.GEOCM, "BASEMAP": "none"}
-    response = client.get(f"/plans/2023/map-report.html?today={TODAY}")
+    response = planner_web.get(f"/plans/2023/map-report.html?today={TODAY}")
     assert response.status_code == 200
     html = response.content.decode()
     # No external script, stylesheet or image: Leaflet is inlined, CDN links are gone.
@@ -172,28 +159,28 @@ def test_map_report_is_self_contained(plan, client, settings):
     assert "tile.openstreetmap.org" not in html
 
 
-def test_map_report_uses_the_configured_basemap(plan, client, settings):
+def test_map_report_uses_the_configured_basemap(plan, planner_web, settings):
     settings.GEOCM = {**settings.GEOCM, "BASEMAP": "osm"}
-    html = client.get("/plans/2023/map-report.html?today=2023-12-31").content.decode()
+    html = planner_web.get("/plans/2023/map-report.html?today=2023-12-31").content.decode()
     assert "tile.openstreetmap.org" in html
 
 
 @pytest.mark.parametrize(
     "path", ["/plans/2023/report.xlsx", "/plans/2023/print/", "/plans/2023/map-report.html"]
 )
-def test_exports_check_the_day_year_and_login(plan, client, en_client, path):
+def test_exports_check_the_day_year_and_login(plan, planner_web, en_client, path):
     bad = en_client.get(path + "?today=2023-02-30")
     assert bad.status_code == 400
     assert "today must be a date such as 2023-06-30." in bad.content.decode()
     assert en_client.get(path + "?today=yesterday").status_code == 400
-    assert client.get(path.replace("2023", "2031")).status_code == 404
+    assert planner_web.get(path.replace("2023", "2031")).status_code == 404
     anonymous = Client().get(path)
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
 
 
-def test_export_queries_do_not_grow_with_records(plan, client, django_assert_max_num_queries):
+def test_export_queries_do_not_grow_with_records(plan, planner_web, django_assert_max_num_queries):
     with django_assert_max_num_queries(80):
-        assert client.get(f"/plans/2023/report.xlsx?today={TODAY}").status_code == 200
+        assert planner_web.get(f"/plans/2023/report.xlsx?today={TODAY}").status_code == 200
 
 
 def test_plan_report_command_writes_each_format(plan, tmp_path):
@@ -232,13 +219,13 @@ def test_values_are_formatted_in_their_unit():
     assert format_value(98.2, "%") == "98.2" and format_value(None, "%") == "—"
 
 
-def test_names_from_the_database_cannot_run_in_the_map_report(plan, client, settings):
+def test_names_from_the_database_cannot_run_in_the_map_report(plan, planner_web, settings):
     settings.GEOCM = {**settings.GEOCM, "BASEMAP": "none"}
     factories.facility(
         "TC-X", lon=118.63, total_berths=10, opened_on=dt.date(2023, 4, 1),
         name="<img src=x onerror=alert(1)>",
     )  # fmt: skip
-    response = client.get(f"/plans/2023/map-report.html?today={TODAY}")
+    response = planner_web.get(f"/plans/2023/map-report.html?today={TODAY}")
     html = response.content.decode()
     assert "TC-X" in html
     # Escaped for HTML before folium writes it as JSON (which escapes & as \u0026).
