@@ -46,9 +46,13 @@ debian_like() {
 }
 
 # Newest PostgreSQL server major installed the Debian way (/usr/lib/postgresql/N).
+# GEOCM_SYSROOT (tests only) is a root directory to look in instead of /.
+# Prints nothing, and succeeds, when no server is installed.
 installed_pg_major() {
-  find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null |
-    sed -E 's|/usr/lib/postgresql/([^/]+)/bin/postgres|\1|' | sort -V | tail -n 1
+  local base=${GEOCM_SYSROOT:-}/usr/lib/postgresql
+  [ -d "$base" ] || return 0
+  { find "$base" -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null || true; } |
+    sed -E 's|.*/postgresql/([^/]+)/bin/postgres$|\1|' | sort -V | tail -n 1
 }
 
 # The major apt would install for the `postgresql` metapackage (15 on Debian 12).

@@ -38,8 +38,8 @@ find_bindir() {
     echo "/usr/lib/postgresql/$made/bin"
     return
   fi
-  newest=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/pg_ctl' 2>/dev/null |
-    sort -V | tail -n 1)
+  newest=$( { find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/pg_ctl' 2>/dev/null ||
+    true; } | sort -V | tail -n 1)
   if [ -n "$newest" ]; then
     d=$(dirname "$newest")
   elif command -v pg_config >/dev/null 2>&1 && [ -x "$(pg_config --bindir)/pg_ctl" ]; then
