@@ -6,8 +6,11 @@ by the switcher) or ``?lang=`` choose; everything else gets settings.LANGUAGE_CO
 """
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+
+from .jobs.health import health_summary
 
 
 class ChineseFirstLocaleMiddleware:
@@ -24,4 +27,32 @@ class ChineseFirstLocaleMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
+        return response
+
+
+class HealthCheckMiddleware:
+    """Answers ``GET /healthz`` before anything else looks at the request.
+
+    First in MIDDLEWARE: load balancers and container probes call it over plain HTTP by IP
+    address, so it must not be redirected to HTTPS nor refused for a Host header outside
+    ALLOWED_HOSTS. No login, and no data: only reachability, ages and counts.
+    200 when healthy, 503 otherwise. ``?scope=web`` asks about this web process and its
+    database only (for a web container's own probe); the default asks about the workers
+    and the queue too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info != "/healthz":
+            return self.get_response(request)
+        summary = health_summary()
+        if request.GET.get("scope") == "web":
+            healthy = summary["database"]["reachable"]
+        else:
+            healthy = summary["healthy"]
+        summary["healthy"] = healthy
+        response = JsonResponse(summary, status=200 if healthy else 503)
+        response["Cache-Control"] = "no-store"
         return response

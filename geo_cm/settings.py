@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -24,9 +26,26 @@ def _local_database_url():
 
 
 DEBUG = _env_bool("GEOCM_DEBUG", True)
-# A fixed development key; production must set DJANGO_SECRET_KEY (docker-compose.yml does).
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "geocm-development-only-not-secret")
-ALLOWED_HOSTS = os.environ.get("GEOCM_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+
+
+def _required_in_production(name, development_default):
+    # With DEBUG off nothing falls back silently: a missing variable stops the start-up
+    # with a sentence naming it (docs/operations.md lists the production environment).
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if DEBUG:
+        return development_default
+    raise ImproperlyConfigured(
+        f"{name} is not set. GEOCM_DEBUG=0 (production) reads it from the environment: "
+        f"set it (see docs/operations.md, 'Production environment') and start again."
+    )
+
+
+SECRET_KEY = _required_in_production("DJANGO_SECRET_KEY", "geocm-development-only-not-secret")
+ALLOWED_HOSTS = _required_in_production("GEOCM_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(
+    ","
+)
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("GEOCM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -56,7 +75,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "geo_cm.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "geo_cm.middleware.ChineseFirstLocaleMiddleware",
@@ -89,7 +110,8 @@ TEMPLATES = [
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or _local_database_url(),
+        # Development falls back to the private cluster's URL (written by scripts/pg.sh).
+        _required_in_production("DATABASE_URL", None) or _local_database_url(),
         engine="django.contrib.gis.db.backends.postgis",
         # Keep connections open: the first ST_Transform on a new connection pays PROJ start-up.
         conn_max_age=int(os.environ.get("GEOCM_CONN_MAX_AGE", "60")),
@@ -119,6 +141,50 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("GEOCM_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
 LOGIN_URL = "/admin/login/"
+
+# --- Production hardening (GEOCM_DEBUG=0; `manage.py check --deploy` is clean with the
+# environment in docs/operations.md). GeoCM runs behind a TLS proxy that sets
+# X-Forwarded-Proto; GEOCM_TLS_PROXY=0 for a deployment that terminates TLS elsewhere.
+if _env_bool("GEOCM_TLS_PROXY", not DEBUG):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = _env_bool("GEOCM_SSL_REDIRECT", not DEBUG)
+# Load balancers and compose probe /healthz over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+# One year of HSTS once in production (0 in development: a laptop must not pin HTTPS).
+SECURE_HSTS_SECONDS = int(os.environ.get("GEOCM_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("GEOCM_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = _env_bool("GEOCM_HSTS_PRELOAD", not DEBUG)
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy on every response (django-csp). No inline script runs unless
+# the server rendered it with this response's nonce (the admin's map widgets do); pages
+# pass data to their scripts as JSON (json_script), never as code. Styles may be inline:
+# Leaflet positions map panes with style attributes.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        # Basemap tiles (geo_cm.basemaps): OpenStreetMap and Tianditu.
+        "img-src": [
+            SELF,
+            "data:",
+            "blob:",
+            "https://tile.openstreetmap.org",
+            "https://*.tianditu.gov.cn",
+        ],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "worker-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # GDAL < 3.9 cannot block file or network access (gis.W001). Debian 12 ships 3.6, so we
 # silence the check and never pass a user-supplied CRS string to GDAL or PROJ.
@@ -182,8 +248,19 @@ GEOCM = {
     "NETWORK_SNAP_M": float(os.environ.get("GEOCM_NETWORK_SNAP_M", "300")),
     # Half-width (m) of the strip along reached streets that counts as served.
     "NETWORK_STRIP_M": float(os.environ.get("GEOCM_NETWORK_STRIP_M", "50")),
-    # A job running longer than this has lost its worker and is run again.
-    "JOB_TIMEOUT_MINUTES": int(os.environ.get("GEOCM_JOB_TIMEOUT_MINUTES", "60")),
+    # Seconds between a job worker's heartbeats (its row in jobs_worker).
+    "JOB_HEARTBEAT_SECONDS": float(os.environ.get("GEOCM_JOB_HEARTBEAT_SECONDS", "10")),
+    # A worker silent this long is gone: its running job is run again by another worker,
+    # and /healthz reports no live worker. Several heartbeats, so one slow write is no death.
+    "JOB_WORKER_STALE_SECONDS": float(os.environ.get("GEOCM_JOB_WORKER_STALE_SECONDS", "45")),
+    # How often an idle worker looks for work without a notification (and for jobs of
+    # workers that went silent), in seconds.
+    "JOB_POLL_SECONDS": float(os.environ.get("GEOCM_JOB_POLL_SECONDS", "10")),
+    # Runs of one job at most: the first and one retry after its worker died. A job whose
+    # worker dies again is marked failed instead of killing worker after worker.
+    "JOB_MAX_ATTEMPTS": int(os.environ.get("GEOCM_JOB_MAX_ATTEMPTS", "2")),
+    # A queued job older than this makes /healthz unhealthy (nobody is working the queue).
+    "JOB_QUEUE_MAX_AGE_SECONDS": float(os.environ.get("GEOCM_JOB_QUEUE_MAX_AGE_SECONDS", "900")),
     # Photos sent with a change: largest file and largest image (decompression bombs).
     "PHOTO_MAX_BYTES": int(os.environ.get("GEOCM_PHOTO_MAX_BYTES", str(10_000_000))),
     "PHOTO_MAX_PIXELS": int(os.environ.get("GEOCM_PHOTO_MAX_PIXELS", str(40_000_000))),

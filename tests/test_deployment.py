@@ -1,6 +1,7 @@
 """The production shape (docker-compose.yml) is valid, and settings come from the environment."""
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -46,13 +47,56 @@ def test_compose_file_is_accepted_by_docker_compose():
     ],
 )
 def test_settings_read_the_environment(variable, value, expression, expected):
+    result = _settings_process(expression, {**PRODUCTION, variable: value})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def production_environment():
+    """The documented production environment (deploy/production.env.example), filled in."""
+    env = {}
+    for line in (ROOT / "deploy" / "production.env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            env[name] = value
+    env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    env["DATABASE_URL"] = "postgres://geocm:pw@db.example:5432/geocm"
+    return env
+
+
+PRODUCTION = production_environment()
+
+
+def _settings_process(expression, env, *, clear=()):
     code = (
         "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', "
         "'geo_cm.settings'); from django.conf import settings; print(" + expression + ")"
     )
-    env = {**os.environ, variable: value}
-    result = subprocess.run(
+    env = {k: v for k, v in {**os.environ, **env}.items() if k not in clear}
+    return subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("variable", ["DJANGO_SECRET_KEY", "DATABASE_URL", "GEOCM_ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_a_required_variable(variable):
+    result = _settings_process("settings.SECRET_KEY", PRODUCTION, clear=(variable,))
+    assert result.returncode != 0
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"{variable} is not set" in last, last
+    # Never the development key as a silent fallback.
+    assert "geocm-development-only" not in result.stdout
+
+
+def test_check_deploy_is_clean_with_the_documented_production_environment():
+    env = {**os.environ, **PRODUCTION}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout, result.stdout + result.stderr

@@ -46,3 +46,27 @@ class Job(models.Model):
 
     def __str__(self):
         return f"{self.name} #{self.pk} {self.status}"
+
+
+class Worker(models.Model):
+    """A running job worker (`manage.py run_jobs`) and the last sign of life it gave.
+
+    Each worker writes ``heartbeat_at`` every GEOCM["JOB_HEARTBEAT_SECONDS"]; a job whose
+    worker has been silent for GEOCM["JOB_WORKER_STALE_SECONDS"] is taken up again by
+    another worker. /healthz reports the newest heartbeat's age.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    hostname = models.CharField(_("host"), max_length=255)
+    pid = models.PositiveIntegerField(_("process id"))
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), db_index=True)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job worker")
+        verbose_name_plural = _("job workers")
+        ordering = ["-heartbeat_at"]
+
+    def __str__(self):
+        return self.name

@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Job
+from .models import Job, Worker
 
 logger = logging.getLogger(__name__)
 CHANNEL = "geocm_jobs"
@@ -85,29 +86,55 @@ def job_report(job: Job, *, progress: float, message: str = "") -> None:
     reporter.join(timeout=10)  # a blocked report must not hold the job up
 
 
+def _worker_alive(since):
+    """Workers that gave a heartbeat since ``since`` and have not stopped."""
+    return Worker.objects.filter(
+        name=OuterRef("worker"), heartbeat_at__gte=since, stopped_at__isnull=True
+    )
+
+
 def _claim(worker: str) -> Job | None:
-    # A job "running" for longer than the timeout lost its worker (killed, machine gone).
-    stale = timezone.now() - dt.timedelta(minutes=settings.GEOCM["JOB_TIMEOUT_MINUTES"])
-    with transaction.atomic():
-        job = (
-            Job.objects.select_for_update(skip_locked=True)
-            .filter(
-                Q(status=Job.Status.QUEUED) | Q(status=Job.Status.RUNNING, started_at__lt=stale)
+    # A job "running" on a worker that stopped heartbeating lost its worker (killed, its
+    # machine gone): another worker takes it up, once. Its transaction died with the
+    # worker, so nothing of the first run is left to undo.
+    gone_before = timezone.now() - dt.timedelta(seconds=settings.GEOCM["JOB_WORKER_STALE_SECONDS"])
+    orphaned = Q(status=Job.Status.RUNNING) & ~Exists(_worker_alive(gone_before))
+    while True:
+        with transaction.atomic():
+            job = (
+                Job.objects.select_for_update(skip_locked=True)
+                .filter(Q(status=Job.Status.QUEUED) | orphaned)
+                .order_by("created_at", "pk")
+                .first()
             )
-            .order_by("created_at", "pk")
-            .first()
-        )
-        if job is None:
-            return None
-        job.status, job.worker, job.started_at = Job.Status.RUNNING, worker, timezone.now()
-        job.attempts += 1
-        job.save(update_fields=["status", "worker", "started_at", "attempts"])
-        return job
+            if job is None:
+                return None
+            if job.status == Job.Status.RUNNING and job.attempts >= settings.GEOCM["JOB_MAX_ATTEMPTS"]:
+                job.status, job.finished_at = Job.Status.FAILED, timezone.now()
+                job.message = _(
+                    "Its worker stopped before the job finished, %(n)s times; "
+                    "it is not run again. Look at the worker's log, then queue it anew."
+                ) % {"n": job.attempts}
+                job.save(update_fields=["status", "finished_at", "message"])
+                continue
+            job.status, job.worker, job.started_at = Job.Status.RUNNING, worker, timezone.now()
+            job.attempts += 1
+            job.save(update_fields=["status", "worker", "started_at", "attempts"])
+            return job
+
+
+def worker_name() -> str:
+    """This process's name as a worker: host:pid (what Job.worker and Worker.name hold)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def job_run_next(*, worker: str | None = None) -> Job | None:
-    """Claim the oldest queued job and run it; returns it (finished) or None when idle."""
-    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    """Claim the oldest queued job and run it; returns it (finished) or None when idle.
+
+    A database error while recording the outcome (the server went away) propagates: the
+    job is still "running" and the worker loop gives it back (geo_cm.jobs.worker).
+    """
+    worker = worker or worker_name()
     job = _claim(worker)
     if job is None:
         return None

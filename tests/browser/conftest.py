@@ -43,8 +43,22 @@ def chromium_quit(driver, profile):
     shutil.rmtree(profile, ignore_errors=True)
 
 
+def csp_refusals(driver):
+    """Messages of the console that report something the Content-Security-Policy refused."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
+
+
 @pytest.fixture
 def browser():
-    driver, profile = chromium()
-    yield driver
-    chromium_quit(driver, profile)
+    """A headless Chromium; the test fails if the page's CSP refused anything it ran."""
+    driver, profile = chromium(capabilities={"goog:loggingPrefs": {"browser": "ALL"}})
+    try:
+        yield driver
+        refused = csp_refusals(driver)
+    finally:
+        chromium_quit(driver, profile)
+    assert not refused, f"the Content-Security-Policy refused: {refused}"

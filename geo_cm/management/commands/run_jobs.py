@@ -1,10 +1,9 @@
-import select
 import signal
 
 from django.core.management.base import BaseCommand
-from django.db import connection
 
-from geo_cm.jobs.queue import CHANNEL, jobs_drain
+from geo_cm.jobs.queue import jobs_drain
+from geo_cm.jobs.worker import JobWorker
 
 
 def _stop(signum, frame):
@@ -12,36 +11,34 @@ def _stop(signum, frame):
 
 
 class Command(BaseCommand):
-    help = "Run background jobs (imports, coverage refreshes) until stopped; --once drains."
+    help = (
+        "Run background jobs (imports, coverage refreshes) until stopped, riding out database "
+        "restarts; --once drains the queue and exits."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="run what is queued, then exit")
         parser.add_argument(
             "--poll",
             type=float,
-            default=30.0,
-            help="seconds between checks when no notification arrives",
+            default=None,
+            help="seconds between checks when no notification arrives "
+            "(default: GEOCM_JOB_POLL_SECONDS, 10)",
         )
 
     def handle(self, *args, **options):
         if options["once"]:
             self.stdout.write(f"ran {jobs_drain()} job(s)")
             return
-        # SIGTERM (docker stop, systemd) ends the worker like Ctrl-C. A job cut short stays
-        # "running" and is taken up again by a worker once JOB_TIMEOUT_MINUTES have passed.
+        # SIGTERM (docker stop, systemd) ends the worker like Ctrl-C. A job cut short is
+        # taken up at once by another worker, which sees this one signed off.
         signal.signal(signal.SIGTERM, _stop)
-        connection.ensure_connection()
-        raw = connection.connection
-        raw.autocommit = True
-        with raw.cursor() as cursor:
-            cursor.execute(f"LISTEN {CHANNEL}")
-        self.stdout.write("job worker waiting for work (Ctrl-C stops)")
+        worker = JobWorker(poll_s=options["poll"], say=lambda line: self._say(line))
         try:
-            while True:
-                jobs_drain()
-                # Sleep until NOTIFY or the poll interval (a missed notification is harmless).
-                if select.select([raw], [], [], options["poll"]) != ([], [], []):
-                    raw.poll()
-                    raw.notifies.clear()
+            worker.run()
         except KeyboardInterrupt:
             pass
+
+    def _say(self, line):
+        self.stdout.write(line)
+        self.stdout.flush()

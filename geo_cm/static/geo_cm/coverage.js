@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var C = JSON.parse(document.getElementById("cov-config").textContent);
-  var T = window.COV_TEXT;
+  var T = JSON.parse(document.getElementById("cov-text").textContent);
   var $ = function (id) { return document.getElementById(id); };
   var map = L.map("cov-map").setView([32.05, 118.62], 11);
   if (C.basemap) {

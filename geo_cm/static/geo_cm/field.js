@@ -8,8 +8,8 @@
  */
 (function () {
   "use strict";
-  var C = window.FIELD_CONFIG;
-  var T = window.FIELD_TEXT;
+  var C = JSON.parse(document.getElementById("field-config").textContent);
+  var T = JSON.parse(document.getElementById("field-text").textContent);
   var $ = function (id) { return document.getElementById(id); };
   var state = { position: null, current: null, sending: false };
   // Read by the browser tests; nothing else depends on it.

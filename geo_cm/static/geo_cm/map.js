@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("map-config").textContent);
-  var text = window.GEOCM_TEXT;
+  var text = JSON.parse(document.getElementById("map-text").textContent);
   var map = L.map("map", { preferCanvas: true }).setView(config.center, config.zoom);
   var base = config.basemap;
   if (base) {

@@ -1,7 +1,8 @@
 /* Public shared-parking map: facilities sharing berths at a chosen time, nearest first. */
 (function () {
   "use strict";
-  var T = window.SP_TEXT;
+  var T = JSON.parse(document.getElementById("sp-text").textContent);
+  var SP_CONFIG = JSON.parse(document.getElementById("sp-config").textContent);
   var basemap = JSON.parse(document.getElementById("sp-basemap").textContent);
   var map = L.map("sp-map").setView([32.06, 118.63], 12);
   if (basemap) {
@@ -47,7 +48,7 @@
     if (near) params.set("near", near.lng.toFixed(6) + "," + near.lat.toFixed(6));
     var mine = ++sequence;
     window.spState = { loaded: false, codes: [] };
-    return fetch(window.SP_CONFIG.api + "?" + params.toString(), { headers: { Accept: "application/json" } })
+    return fetch(SP_CONFIG.api + "?" + params.toString(), { headers: { Accept: "application/json" } })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (data) {
         if (mine !== sequence) return;

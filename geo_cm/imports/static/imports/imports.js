@@ -36,7 +36,7 @@
   function progress() {
     var bar = document.getElementById("job-progress");
     var status = document.getElementById("job-status");
-    var T = window.IMP_TEXT;
+    var T = JSON.parse(document.getElementById("imp-text").textContent);
     function poll() {
       fetch(C.job, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) {
