@@ -58,7 +58,7 @@ def health_summary() -> dict:
         "database": {"reachable": True, "latency_ms": db_ms},
         "workers": {
             "alive": alive,
-            "newest_heartbeat_age_s": round(heartbeat_age, 1) if heartbeat_age is not None else None,
+            "newest_heartbeat_age_s": None if heartbeat_age is None else round(heartbeat_age, 1),
         },
         "queue": {
             "queued": queue["queued"],

@@ -109,7 +109,8 @@ def _claim(worker: str) -> Job | None:
             )
             if job is None:
                 return None
-            if job.status == Job.Status.RUNNING and job.attempts >= settings.GEOCM["JOB_MAX_ATTEMPTS"]:
+            exhausted = job.attempts >= settings.GEOCM["JOB_MAX_ATTEMPTS"]
+            if job.status == Job.Status.RUNNING and exhausted:
                 job.status, job.finished_at = Job.Status.FAILED, timezone.now()
                 job.message = _(
                     "Its worker stopped before the job finished, %(n)s times; "

@@ -52,9 +52,7 @@ class _Scripts(HTMLParser):
 
 def _policy(response):
     header = response["Content-Security-Policy"]
-    return dict(
-        (part.split()[0], part.split()[1:]) for part in header.split(";") if part.strip()
-    )
+    return dict((part.split()[0], part.split()[1:]) for part in header.split(";") if part.strip())
 
 
 @pytest.fixture

@@ -84,9 +84,8 @@ def _enqueue_probe(cluster, seconds):
 
 
 def _job(cluster, job_id):
-    return _query(cluster, "SELECT status, attempts, worker FROM jobs_job WHERE id = %s", (job_id,))[
-        0
-    ]
+    sql = "SELECT status, attempts, worker FROM jobs_job WHERE id = %s"
+    return _query(cluster, sql, (job_id,))[0]
 
 
 def test_the_worker_survives_a_database_restart_and_does_the_next_job(cluster):

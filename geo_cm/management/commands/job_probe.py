@@ -18,7 +18,8 @@ class Command(BaseCommand):
         parser.add_argument("--timeout", type=float, default=60, help="how long to wait, in s")
 
     def handle(self, *args, **options):
-        job = job_enqueue(name="jobs.probe", args={"seconds": options["seconds"], "token": uuid.uuid4().hex})
+        args = {"seconds": options["seconds"], "token": uuid.uuid4().hex}
+        job = job_enqueue(name="jobs.probe", args=args)
         started = time.monotonic()
         while time.monotonic() - started < options["timeout"]:
             job.refresh_from_db()

@@ -31,9 +31,10 @@ class Command(BaseCommand):
         except DatabaseError as exc:
             raise CommandError(f"The database does not answer: {exc}".strip()) from exc
         if newest is None or newest < since:
+            window = settings.GEOCM["JOB_WORKER_STALE_SECONDS"]
             raise CommandError(
-                f"No job worker on {host} has given a heartbeat in the last "
-                f"{settings.GEOCM['JOB_WORKER_STALE_SECONDS']:.0f} s: is `manage.py run_jobs` running?"
+                f"No job worker on {host} has given a heartbeat in the last {window:.0f} s: "
+                "is `manage.py run_jobs` running?"
             )
         age = (timezone.now() - newest).total_seconds()
         self.stdout.write(f"job worker on {host} alive (last heartbeat {age:.0f} s ago)")
