@@ -10,27 +10,25 @@
 #
 # Environment: DATABASE_URL (use that database instead of the private cluster in var/pg),
 # GEOCM_PYTHON (the interpreter for .venv, default /usr/bin/python3).
-set -euo pipefail
-
-MODE=${1:-run}
-case "$MODE" in
-  venv | db | test | run) ;;
-  *)
-    echo "usage: scripts/bootstrap.sh venv|db|test|run" >&2
-    exit 2
-    ;;
-esac
+set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-cd "$ROOT"
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 # Debian's interpreter, not a pyenv shim that may come first on PATH.
 PYTHON=${GEOCM_PYTHON:-/usr/bin/python3}
+MODE=${1:-run}
 
 say() { printf '==> %s\n' "$*"; }
 die() {
   printf 'error: %s\n' "$*" >&2
   exit 1
+}
+
+# Whatever stops the script unforeseen still says where and what to do: never silence.
+on_unexpected_error() {
+  local status=$1 line=$2 command=$3
+  printf 'error: the bootstrap stopped unexpectedly at scripts/bootstrap.sh line %s (exit %s) while running: %s. Run the command again; if it stops at the same place, run "bash -x scripts/bootstrap.sh %s" and report its output.\n' \
+    "$line" "$status" "$command" "$MODE" >&2
 }
 
 # --- system packages --------------------------------------------------------------------
@@ -61,10 +59,12 @@ candidate_pg_major() {
     sed -nE 's/^ *Depends: postgresql-([0-9]+)$/\1/p' | sort -V | tail -n 1
 }
 
+# The packages among "$@" that are not installed (dpkg's database under GEOCM_SYSROOT).
 missing_packages() {
-  local installed
-  installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null |
-    awk '$2 == "ii" { print $1 }' || true)
+  local installed admindir=()
+  [ -n "${GEOCM_SYSROOT:-}" ] && admindir=(--admindir="$GEOCM_SYSROOT/var/lib/dpkg")
+  installed=$( { dpkg-query "${admindir[@]}" -W -f='${Package} ${db:Status-Abbrev}\n' "$@" \
+    2>/dev/null || true; } | awk '$2 == "ii" { print $1 }')
   local p
   for p in "$@"; do
     grep -qxF "$p" <<<"$installed" || echo "$p"
@@ -117,15 +117,32 @@ check_other_os() {
     die "this is not Debian or Ubuntu, so install PostgreSQL 15+ with PostGIS 3 (and pgRouting), GDAL 3.6+ and Python 3.11+ with venv (or set GEOCM_PYTHON), then run again."
 }
 
+# The Debian/Ubuntu packages MODE needs, for PostgreSQL major $2 (empty for venv mode).
+wanted_packages() {
+  local mode=$1 major=${2:-}
+  echo python3-venv
+  [ "$mode" = venv ] && return 0
+  printf '%s\n' "postgresql-$major" "postgresql-$major-postgis-3" "postgresql-$major-pgrouting" \
+    gdal-bin libgdal-dev gettext
+  [ "$mode" = test ] || return 0
+  # Headless browser tests, and docker-compose to validate docker-compose.yml (no engine).
+  if [ "$(os_field ID)" = ubuntu ]; then
+    printf '%s\n' chromium-browser chromium-chromedriver docker-compose
+  else
+    printf '%s\n' chromium chromium-driver docker-compose
+  fi
+}
+
 ensure_system() {
   if ! debian_like; then
     check_other_os
     return 0
   fi
-  local want=(python3-venv) major
+  local major=""
   if [ "$MODE" != venv ]; then
     major=$(installed_pg_major)
     if [ -z "$major" ]; then
+      say "no PostgreSQL server installed yet: asking apt which version it offers"
       # No server yet: ask apt which major it would bring, to name the matching PostGIS.
       if can_apt; then apt_update; fi
       major=$(candidate_pg_major)
@@ -135,17 +152,9 @@ ensure_system() {
         die "apt offers no postgresql package: install PostgreSQL 15+ with PostGIS 3 and pgRouting, then run again."
       fi
     fi
-    want+=("postgresql-$major" "postgresql-$major-postgis-3" "postgresql-$major-pgrouting"
-      gdal-bin libgdal-dev gettext)
   fi
-  if [ "$MODE" = test ]; then
-    if [ "$(os_field ID)" = ubuntu ]; then
-      want+=(chromium-browser chromium-chromedriver docker-compose)
-    else
-      want+=(chromium chromium-driver docker-compose)
-    fi
-  fi
-  local missing
+  local want missing
+  mapfile -t want < <(wanted_packages "$MODE" "$major")
   mapfile -t missing < <(missing_packages "${want[@]}")
   if [ "${#missing[@]}" -gt 0 ]; then
     apt_install "${missing[@]}"
@@ -232,10 +241,26 @@ ensure_demo() {
   fi
 }
 
-ensure_system
-ensure_venv
-[ "$MODE" = venv ] && exit 0
-ensure_database
-ensure_django
-[ "$MODE" = run ] && ensure_demo
-say "bootstrap ($MODE) done"
+main() {
+  case "$MODE" in
+    venv | db | test | run) ;;
+    *)
+      echo "usage: scripts/bootstrap.sh venv|db|test|run" >&2
+      exit 2
+      ;;
+  esac
+  trap 'on_unexpected_error $? $LINENO "$BASH_COMMAND"' ERR
+  cd "$ROOT"
+  ensure_system
+  ensure_venv
+  [ "$MODE" = venv ] && return 0
+  ensure_database
+  ensure_django
+  [ "$MODE" = run ] && ensure_demo
+  say "bootstrap ($MODE) done"
+}
+
+# Sourced (tests/test_bootstrap.py), the script only defines its functions.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  main
+fi

@@ -4,7 +4,11 @@
 #   var/pg/run           Unix socket directory
 #   var/pg/log           server log (postgres.log)
 #   var/pg/port          TCP port on 127.0.0.1, chosen free on first start
-#   var/pg/database_url  postgres://geocm@127.0.0.1:PORT/geocm, read by geo_cm/settings.py
+#   var/pg/database_url  postgres://geocm:PASSWORD@127.0.0.1:PORT/geocm, read by
+#                        geo_cm/settings.py (mode 0600)
+#   var/pg/superuser.pass, var/pg/geocm.pass, var/pg/pgpass
+#                        generated passwords (0600): the cluster listens on 127.0.0.1 only
+#                        and asks every connection for a password (scram-sha-256)
 #
 # usage: scripts/pg.sh start|stop|status|url|psql [psql args]
 set -euo pipefail
@@ -16,6 +20,9 @@ RUN=$PGROOT/run
 LOG=$PGROOT/log
 PORT_FILE=$PGROOT/port
 URL_FILE=$PGROOT/database_url
+SUPER_PW_FILE=$PGROOT/superuser.pass
+ROLE_PW_FILE=$PGROOT/geocm.pass
+PGPASS=$PGROOT/pgpass
 DB=geocm
 ROLE=geocm
 # Ports tried for a new cluster; the first free one wins.
@@ -127,6 +134,32 @@ except OSError:
 PY
 }
 
+# --- passwords --------------------------------------------------------------------------
+# Generated once, kept 0600 in var/pg. initdb (run as postgres) reads the superuser's.
+ensure_passwords() {
+  local file
+  for file in "$SUPER_PW_FILE" "$ROLE_PW_FILE"; do
+    if [ ! -s "$file" ]; then
+      (umask 077 && "$(python_bin)" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$file")
+    fi
+  done
+  [ "$IS_ROOT" = 1 ] && chown postgres:postgres "$SUPER_PW_FILE"
+  # libpq's password file for this script's own psql calls (any port: it may move).
+  (umask 077 && printf '127.0.0.1:*:*:postgres:%s\n' "$(<"$SUPER_PW_FILE")" >"$PGPASS")
+  return 0
+}
+
+write_hba() {
+  cat >"$DATA/pg_hba.conf" <<'EOF'
+# Written by scripts/pg.sh: loopback only, and a password (scram-sha-256) for everyone.
+local   all   all                 scram-sha-256
+host    all   all   127.0.0.1/32  scram-sha-256
+host    all   all   ::1/128       scram-sha-256
+EOF
+  [ "$IS_ROOT" = 1 ] && chown postgres:postgres "$DATA/pg_hba.conf"
+  return 0
+}
+
 pick_port() {
   "$(python_bin)" - "$PORT_FIRST" "$PORT_LAST" <<'PY'
 import socket, sys
@@ -160,19 +193,27 @@ init_cluster() {
   local locale=(--no-locale)
   if locale -a 2>/dev/null | grep -qix 'c\.utf-\?8'; then locale=(--locale=C.UTF-8); fi
   as_pg "$(bin initdb)" -D "$DATA" -U postgres -E UTF8 "${locale[@]}" \
-    --auth-local=trust --auth-host=trust >"$LOG/initdb.log" 2>&1 ||
+    --auth-local=scram-sha-256 --auth-host=scram-sha-256 --pwfile="$SUPER_PW_FILE" \
+    >"$LOG/initdb.log" 2>&1 ||
     die "initdb failed; see var/pg/log/initdb.log: $(tail -n 3 "$LOG/initdb.log" | tr '\n' ' ')"
-  # Trust, but only over loopback and the private socket directory.
-  cat >"$DATA/pg_hba.conf" <<'EOF'
-# Written by scripts/pg.sh: a development cluster that trusts local connections only.
-local   all   all                 trust
-host    all   all   127.0.0.1/32  trust
-host    all   all   ::1/128       trust
-EOF
+  write_hba
   printf "\n# GeoCM: port, addresses and socket, rewritten by scripts/pg.sh\ninclude_if_exists = 'geocm.conf'\n" \
     >>"$DATA/postgresql.conf"
-  [ "$IS_ROOT" = 1 ] && chown postgres:postgres "$DATA/pg_hba.conf" "$DATA/postgresql.conf"
+  [ "$IS_ROOT" = 1 ] && chown postgres:postgres "$DATA/postgresql.conf"
   return 0
+}
+
+# A cluster made before passwords (pg_hba.conf still says trust): give the roles their
+# passwords while trust still lets us in, then ask for them from now on.
+upgrade_trust_cluster() {
+  local port=$1
+  grep -qE '^[^#]*[[:space:]]trust([[:space:]]|$)' "$DATA/pg_hba.conf" || return 0
+  say "the private PostGIS trusted every local connection: it asks for passwords from now on"
+  psql_at "$port" postgres -v pw="$(<"$SUPER_PW_FILE")" <<<"ALTER ROLE postgres PASSWORD :'pw';" \
+    >/dev/null ||
+    die "could not set the postgres role's password; see var/pg/log/postgres.log."
+  write_hba
+  as_pg "$(bin pg_ctl)" -D "$DATA" reload >/dev/null
 }
 
 write_conf() {
@@ -197,16 +238,16 @@ EOF
 psql_at() {
   local port=$1 db=$2
   shift 2
-  "$(bin psql)" -X -q -w -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"
+  PGPASSFILE=$PGPASS "$(bin psql)" -X -q -w -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d "$db" "$@"
 }
 
 ensure_database() {
   local port=$1
-  psql_at "$port" postgres <<SQL >/dev/null || die "could not create role and database '$DB'; see var/pg/log/postgres.log."
+  psql_at "$port" postgres -v rolepw="$(<"$ROLE_PW_FILE")" <<SQL >/dev/null || die "could not create role and database '$DB'; see var/pg/log/postgres.log."
 SELECT 'CREATE ROLE $ROLE SUPERUSER LOGIN'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$ROLE') \gexec
 -- Superuser: the tests CREATE EXTENSION postgis in their own test database.
-ALTER ROLE $ROLE SUPERUSER LOGIN;
+ALTER ROLE $ROLE SUPERUSER LOGIN PASSWORD :'rolepw';
 SELECT 'CREATE DATABASE $DB OWNER $ROLE'
  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$DB') \gexec
 SQL
@@ -234,6 +275,7 @@ write_if_changed() {
 
 cmd_start() {
   prepare_dirs
+  ensure_passwords
   init_cluster
   local port=""
   [ -f "$PORT_FILE" ] && port=$(<"$PORT_FILE")
@@ -261,8 +303,10 @@ cmd_start() {
     [ "$i" = 60 ] && die "the private PostGIS on 127.0.0.1:$port did not accept connections within 30 s; see var/pg/log/postgres.log."
     sleep 0.5
   done
+  upgrade_trust_cluster "$port"
   ensure_database "$port"
-  write_if_changed "$URL_FILE" "postgres://$ROLE@127.0.0.1:$port/$DB"
+  (umask 077 && write_if_changed "$URL_FILE" "postgres://$ROLE:$(<"$ROLE_PW_FILE")@127.0.0.1:$port/$DB")
+  chmod 600 "$URL_FILE"
 }
 
 cmd_stop() {
