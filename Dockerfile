@@ -11,7 +11,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
 # libgdal32 brings libgeos-c and libproj, which Django's GIS finds without any path.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        ca-certificates gdal-bin libgdal32 python3-venv gettext \
+        ca-certificates gdal-bin libgdal32 python3-venv gettext postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 RUN python3 -m venv /opt/venv
@@ -27,7 +27,7 @@ COPY . .
 
 # Static files and translations are built into the image. Settings are imported, but no
 # database is contacted, so placeholder values are enough here.
-RUN export DJANGO_SECRET_KEY=build-only GEOCM_DEBUG=0 \
+RUN export DJANGO_SECRET_KEY=build-only GEOCM_DEBUG=0 GEOCM_ALLOWED_HOSTS=build \
         DATABASE_URL=postgres://build@127.0.0.1:5432/build \
     && if find . -path '*/locale/*' -name '*.po' | grep -q .; then \
         python manage.py compilemessages -v 0; \
@@ -35,10 +35,10 @@ RUN export DJANGO_SECRET_KEY=build-only GEOCM_DEBUG=0 \
     && python manage.py collectstatic --noinput -v 0
 
 RUN useradd --system --no-create-home --home-dir /app geocm \
-    && mkdir -p /app/var/media \
-    && chown geocm:geocm /app/var /app/var/media
+    && mkdir -p /app/var/media /app/var/backups \
+    && chown geocm:geocm /app/var /app/var/media /app/var/backups
 USER geocm
 
 EXPOSE 8000
-CMD ["gunicorn", "geo_cm.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", \
-     "--access-logfile", "-"]
+ENV GEOCM_BIND=0.0.0.0:8000
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "geo_cm.wsgi:application"]

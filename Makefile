@@ -12,11 +12,14 @@ VENV := .venv/bin
 RUNSERVER_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: help bootstrap run test stop lint format bench psql
+.PHONY: help bootstrap run test serve backup restore stop lint format bench psql
 
 help:
 	@echo "make run        bootstrap, load demo data once, serve on http://$(RUNSERVER_ADDR)/"
 	@echo "make test       bootstrap (with browser packages), then pytest \$$PYTEST_ARGS"
+	@echo "make serve      production profile: gunicorn + job worker, DEBUG off, settings from .env"
+	@echo "make backup     database and media files into var/backups/geocm-<time>.tar (OUTPUT=file)"
+	@echo "make restore FILE=archive [FORCE=1]   restore a backup into an empty database and media"
 	@echo "make stop       stop the private PostGIS cluster in var/pg"
 	@echo "make lint       ruff check and ruff format --check"
 	@echo "make format     ruff check --fix and ruff format"
@@ -50,6 +53,21 @@ test:
 	@bash scripts/bootstrap.sh test
 	@echo "==> pytest $(PYTEST_ARGS)"
 	@$(VENV)/pytest $(PYTEST_ARGS)
+
+serve:
+	@bash scripts/serve.sh
+
+# Backups work on the private cluster or on DATABASE_URL (and GEOCM_MEDIA_ROOT).
+backup:
+	@bash scripts/bootstrap.sh venv
+	@if [ -z "$${DATABASE_URL:-}" ]; then bash scripts/pg.sh start; fi
+	@$(VENV)/python manage.py backup $(if $(OUTPUT),--output "$(OUTPUT)")
+
+restore:
+	@if [ -z "$(FILE)" ]; then echo "usage: make restore FILE=var/backups/geocm-....tar [FORCE=1]" >&2; exit 2; fi
+	@bash scripts/bootstrap.sh venv
+	@if [ -z "$${DATABASE_URL:-}" ]; then bash scripts/pg.sh start; fi
+	@$(VENV)/python manage.py restore "$(FILE)" $(if $(FORCE),--force)
 
 stop:
 	@bash scripts/pg.sh stop

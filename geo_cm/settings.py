@@ -134,9 +134,19 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "var" / "static"
-# Serve from the app folders too, so a checkout works before collectstatic has run.
-WHITENOISE_USE_FINDERS = True
+STATIC_ROOT = Path(os.environ.get("GEOCM_STATIC_ROOT", BASE_DIR / "var" / "static"))
+# Development serves from the app folders, so a checkout works before collectstatic.
+# Production serves what collectstatic gathered: names carry a content hash and the files
+# are pre-compressed, so WhiteNoise can let browsers and proxies cache them for a year.
+WHITENOISE_USE_FINDERS = DEBUG
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("GEOCM_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 

@@ -31,6 +31,29 @@ def test_compose_file_is_accepted_by_docker_compose():
     assert web_env["GEOCM_DEBUG"] == "0"
     assert web_env["DATABASE_URL"].startswith("postgres://")
     assert "gunicorn" in " ".join(config["services"]["web"]["command"])
+    # Long-running services restart on their own and tell compose when they are unwell.
+    for name in ("db", "web", "worker"):
+        assert config["services"][name]["restart"] == "unless-stopped", name
+        assert config["services"][name]["healthcheck"]["test"], name
+    assert "/healthz" in " ".join(config["services"]["web"]["healthcheck"]["test"])
+    assert "worker_health" in config["services"]["worker"]["healthcheck"]["test"]
+    # Photos outlive containers, and both processes see the same ones.
+    assert any("media" in v for v in config["services"]["web"]["volumes"])
+
+
+def test_compose_refuses_to_start_without_a_secret_key():
+    compose = shutil.which("docker-compose")
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SECRET_KEY"}
+    result = subprocess.run(
+        [compose, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd="/",
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
 
 
 @pytest.mark.parametrize(
