@@ -2,8 +2,9 @@
 # missing, .venv, the private PostGIS in var/pg), so a fresh Debian/Ubuntu checkout needs
 # only `make run` or `make test`; the second time they take seconds.
 #
-# Variables: PYTEST_ARGS (passed to pytest), RUNSERVER_ADDR (default 127.0.0.1:8000),
-# DATABASE_URL (environment: use that PostGIS database instead of the private cluster).
+# Variables: PYTEST_ARGS (passed to pytest), TEST_WORKERS (pytest processes, default 2;
+# 0 runs in one process), RUNSERVER_ADDR (default 127.0.0.1:8000), DATABASE_URL
+# (environment: use that PostGIS database instead of the private cluster).
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -11,6 +12,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 RUNSERVER_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2
 
 .PHONY: help bootstrap run test serve backup restore stop lint format bench psql
 
@@ -49,10 +51,12 @@ run:
 	  $(VENV)/python manage.py runserver $(RUNSERVER_ADDR)
 
 # pytest's exit code 5 (no tests collected) fails the target like any other failure.
+# Test files are spread over TEST_WORKERS processes (pytest-xdist, a file stays on one);
+# tests/progress.py prints a line as each file finishes.
 test:
 	@bash scripts/bootstrap.sh test
-	@echo "==> pytest $(PYTEST_ARGS)"
-	@$(VENV)/pytest $(PYTEST_ARGS)
+	@echo "==> pytest in $(TEST_WORKERS) processes, a line per test file as it finishes $(PYTEST_ARGS)"
+	@PYTHONPATH="$(CURDIR)" $(VENV)/pytest -p tests.progress -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 serve:
 	@bash scripts/serve.sh

@@ -293,6 +293,13 @@ GEOCM = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # The handler has the level: Django's own loggers pass INFO records up to the root,
+    # which would print the development server's lines a second time.
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "level": os.environ.get("GEOCM_LOG_LEVEL", "WARNING"),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("GEOCM_LOG_LEVEL", "WARNING")},
 }

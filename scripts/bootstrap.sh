@@ -222,23 +222,13 @@ ensure_django() {
   fi
 }
 
-has_command() { compgen -G "*/management/commands/$1.py" >/dev/null; }
-
 ensure_demo() {
-  if has_command load_demo; then
-    say "demo data (only into an empty database)"
-    manage load_demo --if-empty
-  else
-    say "no load_demo command yet: skipping demo data"
-  fi
-  if has_command load_plan_2023; then
-    say "the 2023 plan (only when there is none)"
-    manage load_plan_2023 --if-missing
-  fi
-  if has_command create_demo_accounts; then
-    say "demo accounts"
-    manage create_demo_accounts
-  fi
+  say "demo data and the 2023 plan (each loaded only when missing)"
+  manage load_demo --if-empty
+  # The demo loads the plan; this keeps it there for databases that already had data.
+  manage load_plan_2023 --if-missing --verbosity 0
+  say "demo accounts"
+  manage create_demo_accounts
 }
 
 main() {

@@ -86,7 +86,8 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         if options["if_missing"] and Plan.objects.filter(year=2023).exists():
-            self.stdout.write("A 2023 plan exists: left as it is.")
+            if options["verbosity"] >= 1:
+                self.stdout.write("The 2023 plan is in the database already: kept as it is.")
             return
         # Keyed on the year alone: a planner may have renamed the plan since.
         plan, _ = Plan.objects.get_or_create(
