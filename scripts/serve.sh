@@ -40,9 +40,11 @@ if [ -z "${DATABASE_URL:-}" ]; then
   DATABASE_URL=$(bash scripts/pg.sh url)
   export DATABASE_URL
 else
+  # An external database: no PostgreSQL server is installed here.
   bash scripts/bootstrap.sh venv
   say "migrate"
   .venv/bin/python manage.py migrate --noinput
+  .venv/bin/python manage.py compilemessages --ignore=.venv --ignore=var -v 0
 fi
 say "collectstatic into var/static"
 .venv/bin/python manage.py collectstatic --noinput -v 0
