@@ -36,7 +36,9 @@ export GEOCM_DEBUG=${GEOCM_DEBUG:-0}
 
 # Packages, .venv and, without DATABASE_URL, the private cluster.
 if [ -z "${DATABASE_URL:-}" ]; then
-  bash scripts/bootstrap.sh db
+  # The set-up finds the private cluster's URL itself, which only development settings
+  # allow; from here on DATABASE_URL names it explicitly.
+  GEOCM_DEBUG=1 bash scripts/bootstrap.sh db
   DATABASE_URL=$(bash scripts/pg.sh url)
   export DATABASE_URL
 else
