@@ -1,21 +1,51 @@
 """Reads for the generic feature API and maps. GeoJSON is built in PostGIS, not per row.
 
-Geometries leave the database as GeoJSON in EPSG:4326 (lon, lat), 7 decimals (~1 cm).
+Geometries leave the database as GeoJSON in CRS84 (lon, lat, 7 decimals, ~1 cm) unless a
+page asks for another offered CRS (``geo_cm.crs``): then PostGIS transforms them and
+writes them in that CRS's EPSG axis order and precision.
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.db.models import Extent
-from django.contrib.gis.db.models.functions import AsGeoJSON
+from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
 from django.contrib.gis.geos import Polygon
 from django.db import connection
 from django.db.models import DateTimeField as _DateTimeField
 from django.db.models import F, ForeignKey, Q
 
+from .crs import CRS84, Crs, FlipCoordinates
 from .models import ChangeRecord, Subdistrict
 
-GEOJSON_PRECISION = 7
+
+@dataclass(frozen=True)
+class SortKey:
+    """Sort by a readable property (its name in the features), ascending unless descending."""
+
+    name: str
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class FeaturePage:
+    """What one request for a layer's features asks for, parsed and checked by the API.
+
+    filters: an ItemFilters (bbox in ``bbox_srid``, x east first; datetime, status...).
+    where: a compiled CQL2 filter (``geo_cm.queryables.cql2_to_q``), or None.
+    sort: SortKeys; the feature id always breaks ties, so pages never overlap.
+    properties: the properties to return (already checked readable), None for all.
+    crs: the output CRS (``geo_cm.crs``); geometries are transformed by PostGIS.
+    """
+
+    filters: object = None
+    where: Q | None = None
+    sort: tuple[SortKey, ...] = ()
+    properties: tuple[str, ...] | None = None
+    crs: Crs = CRS84
+    limit: int = 100
+    offset: int = 0
 
 
 def _property_expressions(layer, fields):
@@ -39,7 +69,9 @@ def layer_queryset(*, layer, filters=None):
         return qs.order_by("pk")
     geom = layer.geometry_field
     if filters.bbox:
-        qs = qs.filter(**{f"{geom}__intersects": Polygon.from_bbox(filters.bbox)})
+        box = Polygon.from_bbox(filters.bbox)
+        box.srid = getattr(filters, "bbox_srid", 4326)
+        qs = qs.filter(**{f"{geom}__intersects": box})
     if filters.statuses:
         qs = qs.filter(**{f"{layer.status_field}__in": filters.statuses})
     if filters.subdistrict:
@@ -66,41 +98,94 @@ def _filter_datetime(qs, field, start, end):
     return qs
 
 
-def _feature_sql(layer, qs, fields):
-    """SQL returning one json Feature per row of ``qs`` and its parameters."""
+def _sort_expressions(layer, sort):
+    """(expression, descending) per sort key, the feature id last as the tie-breaker."""
+    exprs = _property_expressions(layer, [key.name for key in sort])
+    return [(exprs[key.name], key.descending) for key in sort] + [(F("pk"), False)]
+
+
+def layer_items_queryset(*, layer, page: FeaturePage):
+    """The rows of ``page`` before slicing: every filter applied, in the page's order.
+
+    The one place where the items query is built: counting (numberMatched), slicing
+    (offset paging today) and the GeoJSON builder all start from it.
+    """
+    qs = layer_queryset(layer=layer, filters=page.filters)
+    if page.where is not None:
+        qs = qs.filter(page.where)
+    order = [
+        expr.desc() if descending else expr.asc()
+        for expr, descending in _sort_expressions(layer, page.sort)
+    ]
+    return qs.order_by(*order)
+
+
+def _geometry_expression(layer, crs: Crs):
+    """The geometry as GeoJSON text in ``crs``: ST_Transform, then the EPSG axis order."""
+    expr = F(layer.geometry_field)
+    if crs.srid != 4326:
+        expr = Transform(expr, crs.srid)
+    if crs.north_first:
+        expr = FlipCoordinates(expr)
+    return AsGeoJSON(expr, precision=crs.decimals)
+
+
+def _feature_sql(layer, qs, fields, crs: Crs = CRS84, sort=()):
+    """SQL returning one json Feature per row of ``qs`` with its ordering keys, and params.
+
+    Columns: ``feature`` and ``k0``..``kN`` (the sort keys, the id last), so an aggregate
+    can keep the page's order: ``json_agg(feature ORDER BY k0, ..., kN)``.
+    """
     props = _property_expressions(layer, fields)
     aliased = {f"p_{i}": expr for i, expr in enumerate(props.values())}
-    inner = qs.annotate(
-        _fid=F("pk"), _gj=AsGeoJSON(layer.geometry_field, precision=GEOJSON_PRECISION), **aliased
-    ).values("_fid", "_gj", *aliased)
+    keys = {f"k_{i}": expr for i, (expr, _desc) in enumerate(_sort_expressions(layer, sort))}
+    inner = qs.annotate(_gj=_geometry_expression(layer, crs), **aliased, **keys).values(
+        "_gj", *aliased, *keys
+    )
     sql, params = inner.query.sql_with_params()
     pairs = ", ".join(f"'{name}', q.p_{i}" for i, name in enumerate(props))
     # json_build_object takes at most 100 arguments: 50 properties per layer is plenty.
     feature = (
-        "json_build_object('type', 'Feature', 'id', q._fid, 'geometry', q._gj::json, "
-        f"'properties', json_build_object({pairs}))"
+        f"json_build_object('type', 'Feature', 'id', q.k_{len(keys) - 1}, "
+        f"'geometry', q._gj::json, 'properties', json_build_object({pairs}))"
     )
-    return f"SELECT {feature} AS feature, q._fid AS id FROM ({sql}) q", params
+    key_columns = "".join(f", q.{k}" for k in keys)
+    return f"SELECT {feature} AS feature{key_columns} FROM ({sql}) q", params
 
 
-def layer_features_json(*, layer, user, filters, limit: int, offset: int) -> tuple[str, int]:
-    """The page of features as a JSON array text, and numberMatched. Two queries."""
-    qs = layer_queryset(layer=layer, filters=filters)
+def _order_by_keys(layer, sort) -> str:
+    directions = [descending for _expr, descending in _sort_expressions(layer, sort)]
+    return ", ".join(f"x.k_{i}{' DESC' if d else ''}" for i, d in enumerate(directions))
+
+
+def layer_features_json(*, layer, user, page: FeaturePage) -> tuple[str, int]:
+    """The page of features as a JSON array text, and numberMatched. Two queries.
+
+    Geometries are GeoJSON in ``page.crs`` (transformed by PostGIS, EPSG axis order);
+    properties are the user's readable fields, narrowed to ``page.properties``.
+    """
+    qs = layer_items_queryset(layer=layer, page=page)
     matched = qs.count()
-    page = qs[offset : offset + limit]
-    sql, params = _feature_sql(layer, page, layer.fields_for(user))
+    rows = qs[page.offset : page.offset + page.limit]
+    fields = page.properties if page.properties is not None else layer.fields_for(user)
+    sql, params = _feature_sql(layer, rows, fields, page.crs, page.sort)
+    order = _order_by_keys(layer, page.sort)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COALESCE(json_agg(x.feature ORDER BY x.id), '[]'::json)::text FROM ({sql}) x",
+            f"SELECT COALESCE(json_agg(x.feature ORDER BY {order}), '[]'::json)::text "
+            f"FROM ({sql}) x",
             params,
         )
         return cursor.fetchone()[0], matched
 
 
-def layer_feature_json(*, layer, user, pk) -> str | None:
-    """One feature as JSON text, or None when it does not exist."""
+def layer_feature_json(
+    *, layer, user, pk, properties: tuple[str, ...] | None = None, crs: Crs = CRS84
+) -> str | None:
+    """One feature as JSON text (geometry in ``crs``), or None when it does not exist."""
     qs = layer.model.objects.filter(pk=pk)
-    sql, params = _feature_sql(layer, qs, layer.fields_for(user))
+    fields = properties if properties is not None else layer.fields_for(user)
+    sql, params = _feature_sql(layer, qs, fields, crs)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT x.feature::text FROM ({sql}) x", params)
         row = cursor.fetchone()

@@ -223,6 +223,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # GeoJSON and error schemas of the feature API (geo_cm/api/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "geo_cm.api.openapi.add_components",
+    ],
 }
 
 # django-leaflet ships Leaflet 1.9 as local static files; the basemap comes from GEOCM below.

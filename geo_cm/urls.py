@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from . import views
 from .api.areas import AreasView
+from .api.ogc import LandingView
 from .registry import registry
 
 
@@ -26,6 +27,8 @@ def domain_urls():
 
 urlpatterns = [
     path("", views.overview_map, name="map"),
+    # QGIS does not follow a redirect from /ogc to /ogc/: the landing page answers both.
+    path("ogc", LandingView.as_view(schema=None)),
     path("ogc/", include("geo_cm.api.urls")),
     path("", include("geo_cm.field.urls")),
     path("", include("geo_cm.coverage.urls")),

@@ -1,6 +1,56 @@
-"""Error bodies: every API error is JSON with a code and a sentence, never a 500 page."""
+"""Error bodies: every API error is JSON ``{code, description, errors?}``, never a 500 page.
 
+``code`` is an OGC exception code (OGC API - Features Part 1's exception schema): the
+OWS Common code where one exists (InvalidParameterValue, OperationNotSupported,
+NoApplicableCode), otherwise the HTTP status name in the same style. The same codes serve
+every endpoint, the feature API and the domain APIs alike:
+
+| status | code |
+|---|---|
+| 400 | InvalidParameterValue (a query parameter, header or body field; ``errors`` names it) |
+| 401 | NotAuthenticated |
+| 403 | Forbidden |
+| 404 | NotFound |
+| 405 | OperationNotSupported |
+| 406 | NotAcceptable |
+| 412 | PreconditionFailed |
+| 415 | UnsupportedMediaType |
+| 422 | IdempotencyKeyReused |
+| 428 | PreconditionRequired |
+| 429 | Throttled |
+"""
+
+from django.utils.translation import gettext as _
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# DRF's default codes -> OGC exception codes; our own exceptions carry theirs.
+OGC_CODES = {
+    "invalid": "InvalidParameterValue",
+    "parse_error": "InvalidParameterValue",
+    "not_authenticated": "NotAuthenticated",
+    "authentication_failed": "NotAuthenticated",
+    "permission_denied": "Forbidden",
+    "not_found": "NotFound",
+    "method_not_allowed": "OperationNotSupported",
+    "not_acceptable": "NotAcceptable",
+    "unsupported_media_type": "UnsupportedMediaType",
+    "throttled": "Throttled",
+}
+BY_STATUS = {
+    400: "InvalidParameterValue",
+    401: "NotAuthenticated",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "OperationNotSupported",
+    412: "PreconditionFailed",
+    500: "NoApplicableCode",
+}
+
+
+def ogc_code(exc, status: int) -> str:
+    code = str(getattr(exc, "default_code", "") or "")
+    code = OGC_CODES.get(code, code)
+    return code if code and code[0].isupper() else BY_STATUS.get(status, "NoApplicableCode")
 
 
 def exception_handler(exc, context):
@@ -8,16 +58,18 @@ def exception_handler(exc, context):
     if response is None:
         return None
     data = response.data
+    code = ogc_code(exc, response.status_code)
     if isinstance(data, dict) and "detail" in data and len(data) == 1:
-        body = {"code": getattr(exc, "default_code", "error"), "description": str(data["detail"])}
+        body = {"code": code, "description": str(data["detail"])}
     else:
-        body = {
-            "code": getattr(exc, "default_code", "invalid"),
-            "description": _summarise(data),
-            "errors": data,
-        }
+        body = {"code": code, "description": _summarise(data), "errors": data}
     response.data = body
     return response
+
+
+def error_body(code: str, description: str) -> dict:
+    """An error body outside DRF's exception handling (plain Django views)."""
+    return {"code": code, "description": description}
 
 
 def _summarise(errors) -> str:
@@ -28,4 +80,4 @@ def _summarise(errors) -> str:
             return inner if field == "non_field_errors" else f"{field}: {inner}"
     if isinstance(errors, list) and errors:
         return _summarise(errors[0])
-    return str(errors)
+    return str(errors) or _("The request is invalid.")

@@ -1,12 +1,15 @@
-"""One feature API over every registered layer, shaped like OGC API - Features Part 1.
+"""One feature API over every registered layer: OGC API - Features Parts 1 to 4.
 
 Readers: anonymous users see public layers with their public fields; users holding the
 model's ``view`` permission see every layer with the staff fields. Writers need the
 model's add/change/delete permission; status changes pass the layer's state machine.
+What ``/conformance`` declares is exactly what ``tests/ogc/test_conformance.py`` walks,
+requirement by requirement.
 """
 
 import json
 
+from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.urls import reverse
@@ -15,23 +18,47 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import selectors, services
+from ..crs import CRS84, OFFERED, STORAGE, crs_lookup, geometry_to_storage
+from ..queryables import layer_queryables
 from ..registry import registry
-from . import params
+from . import openapi, params
 from .idempotency import idempotent
-from .serializers import feature_serializer_class
+from .openapi import GEOJSON, MERGE_PATCH, SCHEMA_JSON, ref
+from .serializers import feature_serializer_class, writable_fields
 
-GEOJSON = "application/geo+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 CONFORMANCE = [
+    # Part 1
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    # Part 2
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    # Part 3 and CQL2
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    # Part 4
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 ]
-ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="{code, description, errors?}")
+TAGS = ["OGC API Features"]
 
 
 class PreconditionFailed(APIException):
@@ -63,7 +90,7 @@ def feature_body(data, *, partial=False) -> dict:
     geometry = data.get("geometry")
     if geometry is not None and not isinstance(geometry, dict):
         raise ValidationError({"geom": [_("geometry must be a GeoJSON geometry object.")]})
-    return data
+    return dict(data)
 
 
 def _django_errors(exc: DjangoValidationError):
@@ -96,10 +123,27 @@ class GeoJSONRenderer(JSONRenderer):
     media_type = GEOJSON
 
 
+class SchemaJSONRenderer(JSONRenderer):
+    media_type = SCHEMA_JSON
+
+
+class GeoJSONParser(JSONParser):
+    """Part 4 bodies: QGIS and the standard's examples send application/geo+json."""
+
+    media_type = GEOJSON
+
+
+class MergePatchParser(JSONParser):
+    """PATCH bodies as JSON merge patches (RFC 7396), Part 4's update media type."""
+
+    media_type = MERGE_PATCH
+
+
 class OGCView(APIView):
     """Base: JSON responses (also when GeoJSON is asked for), the f= parameter tolerated."""
 
     renderer_classes = [JSONRenderer, GeoJSONRenderer]
+    parser_classes = [JSONParser, GeoJSONParser, MergePatchParser]
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -122,10 +166,10 @@ class LandingView(OGCView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        tags=["OGC API Features"],
+        tags=TAGS,
         summary="Landing page",
         operation_id="getLandingPage",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, 400: openapi.ERROR},
     )
     def get(self, request):
         params.reject_unknown(request.query_params, {"f"})
@@ -156,10 +200,10 @@ class ConformanceView(OGCView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        tags=["OGC API Features"],
+        tags=TAGS,
         summary="Conformance classes",
         operation_id="getConformance",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, 400: openapi.ERROR},
     )
     def get(self, request):
         params.reject_unknown(request.query_params, {"f"})
@@ -174,7 +218,8 @@ def collection_document(request, layer):
         "title": layer.title,
         "description": layer.description,
         "itemType": "feature",
-        "crs": [params.CRS84],
+        "crs": [c.uri for c in OFFERED],
+        "storageCrs": STORAGE.uri,
         "links": [
             _link(
                 _abs(request, "ogc-collection", collection_id=layer.slug),
@@ -182,10 +227,16 @@ def collection_document(request, layer):
                 "application/json",
             ),
             _link(items, "items", GEOJSON, layer.title),
+            _link(
+                _abs(request, "ogc-queryables", collection_id=layer.slug),
+                QUERYABLES_REL,
+                SCHEMA_JSON,
+                _("Queryables"),
+            ),
         ],
     }
     if extent:
-        doc["extent"] = {"spatial": {"bbox": [list(extent)], "crs": params.CRS84}}
+        doc["extent"] = {"spatial": {"bbox": [list(extent)], "crs": CRS84.uri}}
     return doc
 
 
@@ -193,16 +244,17 @@ class CollectionsView(OGCView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
-        tags=["OGC API Features"],
+        tags=TAGS,
         summary="Collections visible to the caller",
         operation_id="getCollections",
-        responses={200: OpenApiTypes.OBJECT},
+        responses={200: OpenApiTypes.OBJECT, 400: openapi.ERROR},
     )
     def get(self, request):
         params.reject_unknown(request.query_params, {"f"})
         return Response(
             {
                 "links": [_link(_abs(request, "ogc-collections"), "self", "application/json")],
+                "crs": [c.uri for c in OFFERED],
                 "collections": [
                     collection_document(request, layer)
                     for layer in registry.visible_to(request.user)
@@ -213,24 +265,88 @@ class CollectionsView(OGCView):
 
 class CollectionView(LayerView):
     @extend_schema(
-        tags=["OGC API Features"],
+        tags=TAGS,
         summary="One collection",
         operation_id="describeCollection",
-        responses={200: OpenApiTypes.OBJECT, 404: ERROR},
+        responses={200: OpenApiTypes.OBJECT, 404: openapi.ERROR},
     )
     def get(self, request, collection_id):
         params.reject_unknown(request.query_params, {"f"})
         return Response(collection_document(request, self.layer))
 
 
+def queryables_schema(request, layer, user) -> dict:
+    """The layer's queryables for ``user`` as JSON Schema 2020-12 (Part 3)."""
+    types = {
+        "string": {"type": "string"},
+        "integer": {"type": "integer"},
+        "number": {"type": "number"},
+        "boolean": {"type": "boolean"},
+        "date": {"type": "string", "format": "date"},
+        "timestamp": {"type": "string", "format": "date-time"},
+    }
+    properties = {}
+    for name, q in layer_queryables(layer=layer, user=user).items():
+        if q.kind == "geometry":
+            entry = {"title": q.title, "format": q.geometry_format or "geometry-any"}
+        else:
+            entry = {"title": q.title, **types[q.kind]}
+            if q.enum:
+                entry["enum"] = list(q.enum)
+            elif q.kind == "string" and q.max_length:
+                entry["maxLength"] = q.max_length
+        properties[name] = entry
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": _abs(request, "ogc-queryables", collection_id=layer.slug),
+        "type": "object",
+        "title": layer.title,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+class QueryablesView(LayerView):
+    renderer_classes = [SchemaJSONRenderer, JSONRenderer]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Properties a filter or sortby may use (JSON Schema)",
+        operation_id="getQueryables",
+        responses={(200, SCHEMA_JSON): OpenApiTypes.OBJECT, 404: openapi.ERROR},
+    )
+    def get(self, request, collection_id):
+        params.reject_unknown(request.query_params, {"f"})
+        return Response(queryables_schema(request, self.layer, request.user))
+
+
 ITEM_QUERY = [
-    OpenApiParameter("bbox", str, description="minLon,minLat,maxLon,maxLat (CRS84)"),
+    OpenApiParameter("bbox", str, description="minLon,minLat,maxLon,maxLat (in bbox-crs)"),
+    OpenApiParameter(
+        "bbox-crs", str, enum=openapi.CRS_URIS, description="CRS of bbox; default CRS84"
+    ),
+    openapi.CRS_PARAM,
     OpenApiParameter("limit", int, description="page size, 1..API_MAX_LIMIT"),
     OpenApiParameter("offset", int, description="features to skip (the next link sets it)"),
     OpenApiParameter("datetime", str, description="RFC 3339 date or interval on the layer date"),
     OpenApiParameter("status", str, description="comma-separated status values"),
     OpenApiParameter("subdistrict", str, description="subdistrict code (current or former)"),
     OpenApiParameter("year", int, description="year of the layer's date field"),
+    OpenApiParameter("filter", str, description="CQL2 filter on the queryables (see …/queryables)"),
+    OpenApiParameter(
+        "filter-lang", str, enum=list(params.FILTER_LANGS), description="default cql2-text"
+    ),
+    OpenApiParameter(
+        "filter-crs",
+        str,
+        enum=openapi.CRS_URIS,
+        description="CRS of the filter's geometries (their axis order); default CRS84",
+    ),
+    OpenApiParameter(
+        "sortby", str, description="comma-separated queryables, '-' before one for descending"
+    ),
+    openapi.PROPERTIES_PARAM,
+    openapi.CONTENT_CRS_RESPONSE,
 ]
 
 
@@ -247,28 +363,37 @@ def _etag(asset):
 
 class ItemsView(LayerView):
     @extend_schema(
-        tags=["OGC API Features"],
+        tags=TAGS,
         summary="Features of a collection (GeoJSON)",
         operation_id="getFeatures",
         parameters=ITEM_QUERY,
-        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR},
+        responses={
+            (200, GEOJSON): ref("FeatureCollection"),
+            400: openapi.ERROR,
+            404: openapi.ERROR,
+        },
     )
     def get(self, request, collection_id):
         layer = self.layer
         query = request.query_params
-        filters = params.parse_item_filters(query, layer, selectors.subdistrict_codes())
-        limit = params.parse_limit(query.get("limit"))
-        offset = params.parse_offset(query.get("offset"))
-        features, matched = selectors.layer_features_json(
-            layer=layer, user=request.user, filters=filters, limit=limit, offset=offset
+        page = params.parse_feature_page(
+            query, layer=layer, user=request.user, subdistrict_codes=selectors.subdistrict_codes()
         )
-        returned = max(0, min(limit, matched - offset))
+        features, matched = selectors.layer_features_json(layer=layer, user=request.user, page=page)
+        returned = max(0, min(page.limit, matched - page.offset))
         base = _abs(request, "ogc-items", collection_id=layer.slug)
-        links = [_link(request.build_absolute_uri(), "self", GEOJSON)]
-        if offset + returned < matched:
+        links = [
+            _link(request.build_absolute_uri(), "self", GEOJSON),
+            _link(
+                _abs(request, "ogc-collection", collection_id=layer.slug),
+                "collection",
+                "application/json",
+            ),
+        ]
+        if page.offset + returned < matched:
             nxt = query.copy()
-            nxt["offset"] = str(offset + limit)
-            nxt["limit"] = str(limit)
+            nxt["offset"] = str(page.offset + page.limit)
+            nxt["limit"] = str(page.limit)
             links.append(_link(f"{base}?{nxt.urlencode()}", "next", GEOJSON))
         head = json.dumps(
             {
@@ -279,19 +404,36 @@ class ItemsView(LayerView):
             },
             ensure_ascii=False,
         )
-        return _geojson_response(head[:-1] + ', "features": ' + features + "}")
+        return _geojson_response(
+            head[:-1] + ', "features": ' + features + "}", headers={"Content-Crs": page.crs.header}
+        )
 
     @extend_schema(
-        tags=["OGC API Features"],
-        summary="Create a feature (GeoJSON Feature)",
+        tags=TAGS,
+        summary="Create a feature (Part 4)",
         operation_id="createFeature",
-        request=OpenApiTypes.OBJECT,
-        responses={201: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR},
+        parameters=[
+            openapi.CRS_PARAM,
+            *openapi.WRITE_HEADERS,
+            openapi.LOCATION,
+            openapi.ETAG_RESPONSE,
+            openapi.CONTENT_CRS_RESPONSE,
+        ],
+        request=openapi.FEATURE_BODY,
+        responses={
+            (201, GEOJSON): ref("Feature"),
+            400: openapi.ERROR,
+            401: openapi.ERROR,
+            403: openapi.ERROR,
+        },
     )
     @idempotent
     def post(self, request, collection_id):
         layer = self.layer
-        serializer = feature_serializer_class(layer)(data=feature_body(request.data))
+        params.reject_unknown(request.query_params, {"crs"})
+        out_crs = params.parse_crs(request.query_params.get("crs"), "crs")
+        data = _with_storage_geometry(request, feature_body(request.data))
+        serializer = feature_serializer_class(layer)(data=data)
         serializer.is_valid(raise_exception=True)
         try:
             asset = services.asset_create(
@@ -299,12 +441,78 @@ class ItemsView(LayerView):
                 values=serializer.validated_data,
                 by=request.user,
                 source=f"api:{request.user}",
+                note=_change_note(request),
             )
         except DjangoValidationError as exc:
             raise ValidationError(_django_errors(exc)) from exc
-        text = selectors.layer_feature_json(layer=layer, user=request.user, pk=asset.pk)
-        location = _abs(request, "ogc-item", collection_id=layer.slug, feature_id=asset.pk)
-        return _geojson_response(text, 201, {"Location": location, "ETag": _etag(asset)})
+        return _feature_response(request, layer, asset, out_crs, status_code=201)
+
+
+def _change_note(request) -> str:
+    return str(request.headers.get("X-Change-Note", ""))[:1000]
+
+
+def _with_storage_geometry(request, data: dict) -> dict:
+    """The body with its geometry in EPSG:4326, read in the CRS its Content-Crs names.
+
+    Without the header (or with CRS84) the body is GeoJSON as RFC 7946 says, lon/lat.
+    """
+    header = request.headers.get("Content-Crs")
+    if header is None:
+        return data
+    crs = crs_lookup(header.strip().removeprefix("<").removesuffix(">"))
+    if crs is None:
+        raise ValidationError(
+            {
+                "Content-Crs": [
+                    _("Unsupported CRS '%(value)s'. Offered: %(offered)s.")
+                    % {"value": header[:200], "offered": ", ".join(c.uri for c in OFFERED)}
+                ]
+            }
+        )
+    geometry = data.get("geometry")
+    if crs is CRS84 or not isinstance(geometry, dict):
+        return data
+    try:
+        geom = GEOSGeometry(json.dumps(geometry))
+        data["geometry"] = geometry_to_storage(geom=geom, crs=crs)
+    except (GEOSException, ValueError, TypeError):
+        raise ValidationError(
+            {
+                "geom": [
+                    _(
+                        "The geometry is not valid GeoJSON in %(crs)s (axis order and range "
+                        "as EPSG defines them)."
+                    )
+                    % {"crs": crs.curie}
+                ]
+            }
+        ) from None
+    return data
+
+
+def _feature_response(request, layer, asset, crs, status_code=200):
+    """A single feature with its self and collection links, ETag and Content-Crs."""
+    properties = params.parse_properties(
+        request.query_params.get("properties"), layer.fields_for(request.user)
+    )
+    text = selectors.layer_feature_json(
+        layer=layer, user=request.user, pk=asset.pk, properties=properties, crs=crs
+    )
+    url = _abs(request, "ogc-item", collection_id=layer.slug, feature_id=asset.pk)
+    links = [
+        _link(url, "self", GEOJSON),
+        _link(
+            _abs(request, "ogc-collection", collection_id=layer.slug),
+            "collection",
+            "application/json",
+        ),
+    ]
+    text = text[:-1] + ', "links": ' + json.dumps(links) + "}"
+    headers = {"ETag": _etag(asset), "Content-Crs": crs.header}
+    if status_code == 201:
+        headers["Location"] = url
+    return _geojson_response(text, status_code, headers)
 
 
 class ItemView(LayerView):
@@ -319,7 +527,7 @@ class ItemView(LayerView):
 
     def _expected_version(self, request):
         header = request.headers.get("If-Match")
-        if not header:
+        if not header or header.strip() == "*":
             return None
         try:
             return int(header.strip().removeprefix("W/").strip('"'))
@@ -327,21 +535,30 @@ class ItemView(LayerView):
             raise ValidationError({"If-Match": [_("If-Match must be an ETag we sent.")]}) from None
 
     @extend_schema(
-        tags=["OGC API Features"],
+        tags=TAGS,
         summary="One feature (GeoJSON)",
         operation_id="getFeature",
-        responses={200: OpenApiTypes.OBJECT, 404: ERROR},
+        parameters=[
+            openapi.CRS_PARAM,
+            openapi.PROPERTIES_PARAM,
+            openapi.CONTENT_CRS_RESPONSE,
+            openapi.ETAG_RESPONSE,
+        ],
+        responses={(200, GEOJSON): ref("Feature"), 400: openapi.ERROR, 404: openapi.ERROR},
     )
     def get(self, request, collection_id, feature_id):
-        params.reject_unknown(request.query_params, {"f"})
-        asset = self._asset(feature_id)
-        text = selectors.layer_feature_json(layer=self.layer, user=request.user, pk=asset.pk)
-        return _geojson_response(text, headers={"ETag": _etag(asset)})
+        params.reject_unknown(request.query_params, params.FEATURE_PARAMS)
+        params.parse_format(request.query_params)
+        crs = params.parse_crs(request.query_params.get("crs"), "crs")
+        return _feature_response(request, self.layer, self._asset(feature_id), crs)
 
     def _write(self, request, feature_id, partial):
         layer = self.layer
+        params.reject_unknown(request.query_params, {"crs"})
+        out_crs = params.parse_crs(request.query_params.get("crs"), "crs")
         asset = self._asset(feature_id)
-        data = feature_body(request.data, partial=partial)
+        data = _with_storage_geometry(request, feature_body(request.data, partial=partial))
+        data["properties"] = _complete_properties(layer, data.get("properties") or {}, partial)
         serializer = feature_serializer_class(layer)(asset, data=data, partial=partial)
         serializer.is_valid(raise_exception=True)
         try:
@@ -349,7 +566,7 @@ class ItemView(LayerView):
                 asset=asset,
                 values=serializer.validated_data,
                 by=request.user,
-                note=str(request.headers.get("X-Change-Note", ""))[:1000],
+                note=_change_note(request),
                 source=f"api:{request.user}",
                 expected_version=self._expected_version(request),
             )
@@ -357,46 +574,115 @@ class ItemView(LayerView):
             raise PreconditionFailed(str(exc)) from exc
         except DjangoValidationError as exc:
             raise ValidationError(_django_errors(exc)) from exc
-        text = selectors.layer_feature_json(layer=layer, user=request.user, pk=asset.pk)
-        return _geojson_response(text, headers={"ETag": _etag(asset)})
+        return _feature_response(request, layer, asset, out_crs)
 
     @extend_schema(
-        tags=["OGC API Features"],
-        summary="Replace a feature",
+        tags=TAGS,
+        summary="Replace a feature (Part 4)",
+        description="Properties left out return to their defaults; the status only changes "
+        "when one is given (through the state machine).",
         operation_id="replaceFeature",
-        request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR},
+        parameters=[
+            openapi.CRS_PARAM,
+            *openapi.WRITE_HEADERS,
+            openapi.ETAG_RESPONSE,
+            openapi.CONTENT_CRS_RESPONSE,
+        ],
+        request=openapi.FEATURE_BODY,
+        responses={
+            (200, GEOJSON): ref("Feature"),
+            400: openapi.ERROR,
+            403: openapi.ERROR,
+            404: openapi.ERROR,
+            412: openapi.ERROR,
+        },
     )
     @idempotent
     def put(self, request, collection_id, feature_id):
         return self._write(request, feature_id, partial=False)
 
     @extend_schema(
-        tags=["OGC API Features"],
-        summary="Change some properties of a feature",
+        tags=TAGS,
+        summary="Update some members of a feature (Part 4, JSON merge patch)",
         operation_id="updateFeature",
-        request=OpenApiTypes.OBJECT,
-        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR},
+        parameters=[
+            openapi.CRS_PARAM,
+            *openapi.WRITE_HEADERS,
+            openapi.ETAG_RESPONSE,
+            openapi.CONTENT_CRS_RESPONSE,
+        ],
+        request={MERGE_PATCH: ref("FeaturePatch"), "application/json": ref("FeaturePatch")},
+        responses={
+            (200, GEOJSON): ref("Feature"),
+            400: openapi.ERROR,
+            403: openapi.ERROR,
+            404: openapi.ERROR,
+            412: openapi.ERROR,
+        },
     )
     @idempotent
     def patch(self, request, collection_id, feature_id):
         return self._write(request, feature_id, partial=True)
 
     @extend_schema(
-        tags=["OGC API Features"],
-        summary="Delete a feature",
+        tags=TAGS,
+        summary="Delete a feature (Part 4)",
         operation_id="deleteFeature",
-        responses={204: None, 400: ERROR, 403: ERROR, 412: ERROR},
+        parameters=[openapi.IF_MATCH, openapi.IDEMPOTENCY_KEY, openapi.CHANGE_NOTE],
+        responses={
+            204: OpenApiResponse(description="Deleted; kept in the history."),
+            400: openapi.ERROR,
+            403: openapi.ERROR,
+            404: openapi.ERROR,
+            412: openapi.ERROR,
+        },
     )
     @idempotent
     def delete(self, request, collection_id, feature_id):
         asset = self._asset(feature_id)
         try:
             services.asset_delete(
-                asset=asset, by=request.user, expected_version=self._expected_version(request)
+                asset=asset,
+                by=request.user,
+                note=_change_note(request),
+                expected_version=self._expected_version(request),
             )
         except services.VersionConflict as exc:
             raise PreconditionFailed(str(exc)) from exc
         except DjangoValidationError as exc:
             raise ValidationError(_django_errors(exc)) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _complete_properties(layer, properties: dict, partial: bool) -> dict:
+    """Part 4 semantics on top of the serializer's partial/complete validation.
+
+    PUT replaces: a writable property left out goes back to its default (a required one
+    stays missing, so the serializer names it). The status is the exception: it changes
+    only when given, so an omission never trips the state machine.
+    PATCH is a JSON merge patch: ``null`` removes a value, which for a field that cannot
+    be null means its default (blank text, for instance).
+    """
+    model = layer.model
+    out = dict(properties)
+    for name in writable_fields(layer):
+        field = model._meta.get_field(name)
+        has_default = field.has_default() or field.null or field.blank
+        if partial:
+            if name in out and out[name] is None and not field.null and has_default:
+                out[name] = field.get_default()
+        elif name not in out and name != layer.status_field and has_default:
+            out[name] = field.get_default()
+    return out
+
+
+class NotFoundView(OGCView):
+    """Anything else under /ogc/: the same JSON 404 as the rest of the API."""
+
+    permission_classes = [permissions.AllowAny]
+    schema = None  # not an operation of the API
+
+    def _missing(self, request, *args, **kwargs):
+        raise NotFound(_("No such resource: %(path)s.") % {"path": request.path[:200]})
+
+    get = post = put = patch = delete = _missing

@@ -9,6 +9,11 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
+from .. import cql2
+from ..crs import CRS84, OFFERED, Crs, crs_lookup
+from ..queryables import FilterError, cql2_to_q, layer_queryables
+from ..selectors import FeaturePage, SortKey
+
 
 class ParamError(ValidationError):
     default_code = "InvalidParameterValue"
@@ -19,7 +24,9 @@ class ParamError(ValidationError):
 
 @dataclass(frozen=True)
 class ItemFilters:
+    # (x min, y min, x max, y max) with x east, in bbox_srid (PostGIS order).
     bbox: tuple[float, float, float, float] | None = None
+    bbox_srid: int = 4326
     datetime_range: tuple[dt.date | dt.datetime | None, dt.date | dt.datetime | None] | None = None
     statuses: tuple[str, ...] = ()
     subdistrict: str | None = None
@@ -29,15 +36,22 @@ class ItemFilters:
 ITEM_PARAMS = {
     "bbox",
     "bbox-crs",
+    "crs",
     "limit",
     "offset",
     "datetime",
     "status",
     "subdistrict",
     "year",
+    "filter",
+    "filter-lang",
+    "filter-crs",
+    "sortby",
+    "properties",
     "f",
 }
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+FEATURE_PARAMS = {"crs", "properties", "f"}
+FILTER_LANGS = ("cql2-text", "cql2-json")
 
 
 def reject_unknown(query, allowed):
@@ -57,8 +71,26 @@ def parse_format(query):
         raise ParamError("f", _("Only JSON is offered (f=json)."))
 
 
-def parse_bbox(value: str | None):
-    """``minLon,minLat,maxLon,maxLat`` (or 6 numbers with heights) in CRS84 degrees."""
+def parse_crs(value: str | None, name: str) -> Crs:
+    """A CRS from the offered list (URI, ``EPSG:4549`` or ``[EPSG:4549]``); CRS84 by default."""
+    if value is None:
+        return CRS84
+    crs = crs_lookup(value)
+    if crs is None:
+        raise ParamError(
+            name,
+            _("Unsupported CRS '%(value)s'. Offered: %(offered)s.")
+            % {"value": value[:200], "offered": ", ".join(c.uri for c in OFFERED)},
+        )
+    return crs
+
+
+def parse_bbox(value: str | None, crs: Crs = CRS84):
+    """A bbox in ``crs`` (its axis order; CRS84: ``minLon,minLat,maxLon,maxLat``).
+
+    Returns (x min, y min, x max, y max) with x east, as PostGIS orders coordinates.
+    Four numbers, or six with heights (the heights are ignored).
+    """
     if value is None:
         return None
     parts = value.split(",")
@@ -72,14 +104,38 @@ def parse_bbox(value: str | None):
         raise ParamError("bbox", _("bbox values must be finite numbers."))
     if len(nums) == 6:
         nums = [nums[0], nums[1], nums[3], nums[4]]
-    minx, miny, maxx, maxy = nums
-    if not (
-        -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90
-    ):
-        raise ParamError("bbox", _("bbox is out of range: longitude -180..180, latitude -90..90."))
+    if crs is CRS84:
+        minx, miny, maxx, maxy = nums
+        if not (
+            -180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90
+        ):
+            raise ParamError(
+                "bbox", _("bbox is out of range: longitude -180..180, latitude -90..90.")
+            )
+        if minx > maxx or miny > maxy:
+            raise ParamError("bbox", _("bbox is reversed: give minLon,minLat,maxLon,maxLat."))
+        return (minx, miny, maxx, maxy)
+    if not (crs.contains(nums[0], nums[1]) and crs.contains(nums[2], nums[3])):
+        raise ParamError(
+            "bbox",
+            _("bbox is outside the range of %(crs)s (axis order: %(order)s).")
+            % {"crs": crs.curie, "order": _axis_order(crs)},
+        )
+    minx, miny = crs.to_xy(nums[0], nums[1])
+    maxx, maxy = crs.to_xy(nums[2], nums[3])
     if minx > maxx or miny > maxy:
-        raise ParamError("bbox", _("bbox is reversed: give minLon,minLat,maxLon,maxLat."))
+        raise ParamError(
+            "bbox",
+            _("bbox is reversed: give the lower corner first (axis order: %(order)s).")
+            % {"order": _axis_order(crs)},
+        )
     return (minx, miny, maxx, maxy)
+
+
+def _axis_order(crs: Crs) -> str:
+    if crs.srid in (4326, 4490):
+        return _("latitude, longitude") if crs.north_first else _("longitude, latitude")
+    return _("northing, easting") if crs.north_first else _("easting, northing")
 
 
 def parse_limit(value: str | None):
@@ -182,9 +238,7 @@ def parse_item_filters(query, layer, subdistrict_codes) -> ItemFilters:
     """Parse and validate the item-list filters; unknown parameters are an error."""
     reject_unknown(query, ITEM_PARAMS)
     parse_format(query)
-    crs = query.get("bbox-crs")
-    if crs not in (None, CRS84):
-        raise ParamError("bbox-crs", _("Only CRS84 (WGS84 longitude, latitude) is supported."))
+    bbox_crs = parse_crs(query.get("bbox-crs"), "bbox-crs")
     subdistrict = query.get("subdistrict")
     if subdistrict is not None and subdistrict not in subdistrict_codes:
         raise ParamError(
@@ -193,11 +247,91 @@ def parse_item_filters(query, layer, subdistrict_codes) -> ItemFilters:
     if query.get("datetime") is not None and layer.date_field is None:
         raise ParamError("datetime", _("This collection has no date to filter on."))
     return ItemFilters(
-        bbox=parse_bbox(query.get("bbox")),
+        bbox=parse_bbox(query.get("bbox"), bbox_crs),
+        bbox_srid=bbox_crs.srid,
         datetime_range=parse_datetime_range(query.get("datetime")),
         statuses=parse_statuses(query.get("status"), layer),
         subdistrict=subdistrict,
         year=parse_year(query.get("year"), layer),
+    )
+
+
+def parse_filter(query, queryables):
+    """``filter`` (+ ``filter-lang``, ``filter-crs``) as a compiled Q, or None."""
+    text = query.get("filter")
+    lang = query.get("filter-lang", "cql2-text")
+    if lang not in FILTER_LANGS:
+        raise ParamError(
+            "filter-lang",
+            _("Unsupported filter language '%(lang)s'. Offered: %(langs)s.")
+            % {"lang": lang[:50], "langs": ", ".join(FILTER_LANGS)},
+        )
+    crs = parse_crs(query.get("filter-crs"), "filter-crs")
+    if text is None:
+        for name in ("filter-lang", "filter-crs"):
+            if name in query:
+                raise ParamError(name, _("%(name)s needs a filter.") % {"name": name})
+        return None
+    try:
+        tree = cql2.parse_text(text) if lang == "cql2-text" else cql2.parse_json(text)
+        return cql2_to_q(tree=tree, queryables=queryables, crs=crs)
+    except (cql2.CqlError, FilterError) as exc:
+        raise ParamError("filter", str(exc)) from None
+
+
+def parse_sortby(value: str | None, queryables) -> tuple[SortKey, ...]:
+    """``sortby=name,-completed_on`` (``+`` or nothing: ascending; ``-``: descending)."""
+    if value is None:
+        return ()
+    keys = []
+    for raw in value.split(","):
+        # A literal "+" arrives as a space when the client did not encode it.
+        item = raw.strip()
+        descending = item.startswith("-")
+        name = item.lstrip("+-").strip()
+        q = queryables.get(name)
+        if q is None or q.kind == "geometry":
+            raise ParamError(
+                "sortby",
+                _("Cannot sort by '%(name)s'. Sortable properties: %(names)s.")
+                % {
+                    "name": name[:100],
+                    "names": ", ".join(n for n, q in queryables.items() if q.kind != "geometry"),
+                },
+            )
+        if any(k.name == name for k in keys):
+            raise ParamError("sortby", _("'%(name)s' appears twice in sortby.") % {"name": name})
+        keys.append(SortKey(name, descending))
+    return tuple(keys)
+
+
+def parse_properties(value: str | None, readable) -> tuple[str, ...] | None:
+    """``properties=name,status``: the properties to return (all readable when absent)."""
+    if value is None:
+        return None
+    names = tuple(dict.fromkeys(n.strip() for n in value.split(",") if n.strip()))
+    unknown = [n for n in names if n not in readable]
+    if unknown:
+        raise ParamError(
+            "properties",
+            _("Unknown property '%(name)s'. Properties: %(names)s.")
+            % {"name": unknown[0][:100], "names": ", ".join(readable)},
+        )
+    return names
+
+
+def parse_feature_page(query, *, layer, user, subdistrict_codes) -> FeaturePage:
+    """Everything ``GET /collections/{id}/items`` accepts, as a checked FeaturePage."""
+    filters = parse_item_filters(query, layer, subdistrict_codes)
+    queryables = layer_queryables(layer=layer, user=user)
+    return FeaturePage(
+        filters=filters,
+        where=parse_filter(query, queryables),
+        sort=parse_sortby(query.get("sortby"), queryables),
+        properties=parse_properties(query.get("properties"), layer.fields_for(user)),
+        crs=parse_crs(query.get("crs"), "crs"),
+        limit=parse_limit(query.get("limit")),
+        offset=parse_offset(query.get("offset")),
     )
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import ogc
 
@@ -7,10 +7,17 @@ urlpatterns = [
     path("conformance", ogc.ConformanceView.as_view(), name="ogc-conformance"),
     path("collections", ogc.CollectionsView.as_view(), name="ogc-collections"),
     path("collections/<str:collection_id>", ogc.CollectionView.as_view(), name="ogc-collection"),
+    path(
+        "collections/<str:collection_id>/queryables",
+        ogc.QueryablesView.as_view(),
+        name="ogc-queryables",
+    ),
     path("collections/<str:collection_id>/items", ogc.ItemsView.as_view(), name="ogc-items"),
     path(
         "collections/<str:collection_id>/items/<str:feature_id>",
         ogc.ItemView.as_view(),
         name="ogc-item",
     ),
+    # Anything else under /ogc/ answers with the API's JSON 404, not an HTML page.
+    re_path(r"^.+$", ogc.NotFoundView.as_view()),
 ]
