@@ -6,11 +6,12 @@ from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from . import views
 from .api.areas import AreasView
 from .api.ogc import LandingView
+from .api.openapi import OpenApiView
 from .registry import registry
 
 
@@ -37,7 +38,7 @@ urlpatterns = [
     path("", include("geo_cm.imports.urls")),
     path("", include("geo_cm.plans.urls")),
     path("api/areas", AreasView.as_view(), name="district-boundary"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api/schema/", OpenApiView.as_view(), name="openapi-schema"),
     # The split view serves Swagger UI's start-up code as a script file, not inline (CSP).
     path(
         "api/docs/",

@@ -104,6 +104,8 @@ class LayerPermission(permissions.BasePermission):
 
     def has_permission(self, request, view):
         layer = view.layer
+        if not hasattr(view, request.method.lower()):
+            return True  # not an operation of this resource: 405, whoever asks
         if request.method in permissions.SAFE_METHODS:
             if not layer.visible_to(request.user):
                 raise NotFound(_("No collection '%(id)s'.") % {"id": layer.slug})
@@ -172,7 +174,7 @@ class LandingView(OGCView):
         responses={200: OpenApiTypes.OBJECT, 400: openapi.ERROR},
     )
     def get(self, request):
-        params.reject_unknown(request.query_params, {"f"})
+        params.reject_unknown(request.query_params, params.ITEM_PARAMS)
         return Response(
             {
                 "title": _("GeoCM Pukou city-management assets"),
@@ -206,13 +208,15 @@ class ConformanceView(OGCView):
         responses={200: OpenApiTypes.OBJECT, 400: openapi.ERROR},
     )
     def get(self, request):
-        params.reject_unknown(request.query_params, {"f"})
+        params.reject_unknown(request.query_params, params.ITEM_PARAMS)
         return Response({"conformsTo": CONFORMANCE})
 
 
-def collection_document(request, layer):
+def collection_document(request, layer, item_query: str = ""):
     extent = selectors.layer_extent(layer=layer)
     items = _abs(request, "ogc-items", collection_id=layer.slug)
+    if item_query:
+        items = f"{items}?{item_query}"
     doc = {
         "id": layer.slug,
         "title": layer.title,
@@ -250,7 +254,7 @@ class CollectionsView(OGCView):
         responses={200: OpenApiTypes.OBJECT, 400: openapi.ERROR},
     )
     def get(self, request):
-        params.reject_unknown(request.query_params, {"f"})
+        params.reject_unknown(request.query_params, params.ITEM_PARAMS)
         return Response(
             {
                 "links": [_link(_abs(request, "ogc-collections"), "self", "application/json")],
@@ -271,8 +275,24 @@ class CollectionView(LayerView):
         responses={200: OpenApiTypes.OBJECT, 404: openapi.ERROR},
     )
     def get(self, request, collection_id):
-        params.reject_unknown(request.query_params, {"f"})
-        return Response(collection_document(request, self.layer))
+        """The collection; item parameters in its URL carry over to its ``items`` link.
+
+        So ``/collections/toilets?crs=…&filter=…`` describes that view of the layer, which
+        is how GDAL before 3.7 (Debian 12) opens a filtered, re-projected layer: it sends
+        the connection URL's query with every request and follows the ``items`` link.
+        """
+        query = request.query_params
+        params.reject_unknown(query, params.ITEM_PARAMS)
+        item_query = ""
+        if set(query) - {"f", "lang"}:
+            params.parse_feature_page(
+                query,
+                layer=self.layer,
+                user=request.user,
+                subdistrict_codes=selectors.subdistrict_codes(),
+            )
+            item_query = request.META.get("QUERY_STRING", "")
+        return Response(collection_document(request, self.layer, item_query))
 
 
 def queryables_schema(request, layer, user) -> dict:
@@ -307,7 +327,7 @@ def queryables_schema(request, layer, user) -> dict:
 
 
 class QueryablesView(LayerView):
-    renderer_classes = [SchemaJSONRenderer, JSONRenderer]
+    renderer_classes = [JSONRenderer, SchemaJSONRenderer]
 
     @extend_schema(
         tags=TAGS,
@@ -316,8 +336,9 @@ class QueryablesView(LayerView):
         responses={(200, SCHEMA_JSON): OpenApiTypes.OBJECT, 404: openapi.ERROR},
     )
     def get(self, request, collection_id):
-        params.reject_unknown(request.query_params, {"f"})
-        return Response(queryables_schema(request, self.layer, request.user))
+        params.reject_unknown(request.query_params, params.ITEM_PARAMS)
+        schema = queryables_schema(request, self.layer, request.user)
+        return Response(schema, content_type=SCHEMA_JSON)
 
 
 ITEM_QUERY = [
@@ -449,7 +470,18 @@ class ItemsView(LayerView):
 
 
 def _change_note(request) -> str:
-    return str(request.headers.get("X-Change-Note", ""))[:1000]
+    """X-Change-Note as the client wrote it.
+
+    HTTP header values reach Django decoded as Latin-1 (WSGI), so a Chinese note sent as
+    UTF-8 bytes (curl, QGIS, requests) arrives garbled: it is recovered here. A value
+    that is not valid UTF-8 that way is kept as received.
+    """
+    note = str(request.headers.get("X-Change-Note", ""))
+    try:
+        note = note.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass
+    return note[:1000]
 
 
 def _with_storage_geometry(request, data: dict) -> dict:

@@ -6,8 +6,10 @@ Part 4 clients read from this document which operations a collection offers: POS
 ``items``, PUT/PATCH/DELETE on ``items/{featureId}``, their media types and headers.
 """
 
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.views import SpectacularAPIView
 
 from ..crs import OFFERED
 
@@ -164,3 +166,21 @@ PROPERTIES_PARAM = OpenApiParameter(
 )
 WRITE_HEADERS = [IF_MATCH, IDEMPOTENCY_KEY, CHANGE_NOTE, CONTENT_CRS_REQUEST]
 FEATURE_BODY = {GEOJSON: ref("Feature"), "application/json": ref("Feature")}
+
+
+class OpenApi30JsonRenderer(OpenApiJsonRenderer):
+    """The media type the landing page's service-desc link names, version included.
+
+    GDAL's OAPIF driver checks every token of it; without ``version=3.0`` it refuses
+    the document and cannot learn the items parameters.
+    """
+
+    media_type = "application/vnd.oai.openapi+json;version=3.0"
+
+
+class OpenApiView(SpectacularAPIView):
+    renderer_classes = [
+        *SpectacularAPIView.renderer_classes[:2],  # YAML stays the default
+        OpenApi30JsonRenderer,
+        *SpectacularAPIView.renderer_classes[2:],
+    ]

@@ -51,6 +51,8 @@ ITEM_PARAMS = {
     "f",
 }
 FEATURE_PARAMS = {"crs", "properties", "f"}
+# Metadata resources (landing page, conformance, collections, queryables) accept the item
+# parameters' names too: GDAL before 3.7 repeats its connection URL's query on every request.
 FILTER_LANGS = ("cql2-text", "cql2-json")
 
 
