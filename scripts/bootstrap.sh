@@ -5,7 +5,8 @@
 # usage: scripts/bootstrap.sh MODE
 #   venv  system Python venv support and .venv only (make lint)
 #   db    + PostgreSQL/PostGIS/pgRouting/GDAL packages, private cluster, migrate, messages
-#   test  db + Chromium, chromedriver and docker-compose for the browser and compose tests
+#   test  db + Chromium, chromedriver, docker-compose and python3-qgis for the browser,
+#         compose and QGIS tests
 #   run   db + demo data and demo accounts
 #
 # Environment: DATABASE_URL (use that database instead of the private cluster in var/pg),
@@ -131,6 +132,10 @@ wanted_packages() {
   else
     printf '%s\n' chromium chromium-driver docker-compose
   fi
+  # QGIS's own OGC API client for tests/qgis (import qgis works with /usr/bin/python3 only,
+  # so the tests run it in a subprocess). Debian 12: QGIS 3.22, about 170 MB to download
+  # and 670 MB installed, once.
+  echo python3-qgis
 }
 
 ensure_system() {

@@ -66,6 +66,7 @@ def test_every_wanted_package_is_missing_on_a_bare_machine(bare_root):
         "gettext",
         "chromium",
         "chromium-driver",
+        "python3-qgis",
     ):
         assert package in missing
 
@@ -84,6 +85,7 @@ def test_modes_name_what_they_need():
     _, run_packages, _ = bootstrap_function('wanted_packages run 15 | tr "\\n" " "')
     assert "postgresql-15-postgis-3" in run_packages.split()
     assert "chromium" not in run_packages.split()  # browsers only for the tests
+    assert "python3-qgis" not in run_packages.split()  # QGIS too
 
 
 def test_an_unknown_mode_says_how_to_call_it():

@@ -149,7 +149,12 @@ class OGCView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
-        response["Vary"] = "Accept, Accept-Language, Cookie"
+        # Answers differ by who asks (session cookie, Basic or Token credentials).
+        response["Vary"] = "Accept, Accept-Language, Cookie, Authorization"
+        if request.user and request.user.is_authenticated:
+            # Staff answers carry internal fields: kept out of shared and disk caches
+            # (QGIS's cache ignores Vary and would replay them to the next reader).
+            response["Cache-Control"] = "private, no-store"
         return response
 
 
