@@ -168,19 +168,22 @@ WRITE_HEADERS = [IF_MATCH, IDEMPOTENCY_KEY, CHANGE_NOTE, CONTENT_CRS_REQUEST]
 FEATURE_BODY = {GEOJSON: ref("Feature"), "application/json": ref("Feature")}
 
 
-class OpenApi30JsonRenderer(OpenApiJsonRenderer):
-    """The media type the landing page's service-desc link names, version included.
-
-    GDAL's OAPIF driver checks every token of it; without ``version=3.0`` it refuses
-    the document and cannot learn the items parameters.
-    """
-
-    media_type = "application/vnd.oai.openapi+json;version=3.0"
+OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 
 
 class OpenApiView(SpectacularAPIView):
-    renderer_classes = [
-        *SpectacularAPIView.renderer_classes[:2],  # YAML stays the default
-        OpenApi30JsonRenderer,
-        *SpectacularAPIView.renderer_classes[2:],
-    ]
+    """The OpenAPI document; as JSON it is labelled with the media type the landing page's
+    service-desc link names, version included.
+
+    GDAL's OAPIF driver checks every token of that type; without ``version=3.0`` it
+    refuses the document and cannot learn the items parameters. (A renderer whose type
+    carried the parameter would never match ``Accept: */*`` in DRF's negotiation.)
+    """
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if isinstance(getattr(response, "accepted_renderer", None), OpenApiJsonRenderer) and (
+            response.accepted_renderer.media_type == OpenApiJsonRenderer.media_type
+        ):
+            response.content_type = OPENAPI_JSON
+        return response

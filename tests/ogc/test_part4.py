@@ -22,7 +22,7 @@ PART4 = "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/"
 
 
 class Http:
-    """Just enough of an HTTP client: method, URL, headers, body; returns (status, headers, body)."""
+    """Just enough of an HTTP client: returns (status, headers, parsed body)."""
 
     def __init__(self, base, user=None):
         self.base = base
@@ -112,7 +112,10 @@ def test_the_standards_examples_step_by_step(live_server, gis_user, planner_user
         },
     }
     status, h, replaced = gis(
-        "PUT", location, replacement, {**headers, "If-Match": etag, "X-Change-Note": _utf8_header("整体替换")}
+        "PUT",
+        location,
+        replacement,
+        {**headers, "If-Match": etag, "X-Change-Note": _utf8_header("整体替换")},
     )
     assert status == 200, replaced
     assert replaced["properties"]["managing_unit"] == ""
