@@ -71,24 +71,25 @@ class Queryable:
     geometry_format: str | None = None  # JSON Schema format, e.g. geometry-point
 
 
-def _kind(field) -> str:
+def _kind(field) -> str | None:
+    """The queryable kind of a model field, or None for a type filters do not offer."""
     if isinstance(field, models.GeneratedField):
         return _kind(field.output_field)
     if isinstance(field, gis_models.GeometryField):
         return "geometry"
-    if isinstance(field, models.ForeignKey):
-        return "string"
     if isinstance(field, models.BooleanField):
         return "boolean"
     if isinstance(field, models.DateTimeField):
         return "timestamp"
     if isinstance(field, models.DateField):
         return "date"
-    if isinstance(field, models.IntegerField):
+    if isinstance(field, models.IntegerField | models.AutoField):
         return "integer"
     if isinstance(field, models.FloatField | models.DecimalField):
         return "number"
-    return "string"
+    if isinstance(field, models.CharField | models.TextField):
+        return "string"
+    return None
 
 
 def layer_queryables(*, layer, user) -> dict[str, Queryable]:
@@ -100,14 +101,17 @@ def layer_queryables(*, layer, user) -> dict[str, Queryable]:
     found = {}
     for name in layer.fields_for(user):
         field = layer.model._meta.get_field(name)
-        path = name
+        path, kind = name, _kind(field)
         if isinstance(field, models.ForeignKey):
-            related = field.related_model
-            has_code = any(f.name == "code" for f in related._meta.fields)
-            path = f"{name}__code" if has_code else f"{name}_id"
+            # As the features show it: the related record's code, else its id.
+            code = next((f for f in field.related_model._meta.fields if f.name == "code"), None)
+            path = f"{name}__code" if code else f"{name}_id"
+            kind = _kind(code) if code else "integer"
+        if kind is None:
+            continue
         found[name] = Queryable(
             name=name,
-            kind=_kind(field),
+            kind=kind,
             path=path,
             title=str(field.verbose_name),
             enum=tuple(str(v) for v, _label in field.choices) if field.choices else (),

@@ -123,3 +123,22 @@ def test_ogc_without_the_slash_answers_directly(anon_client):
     body = response.json()
     assert any(lk["rel"] == "conformance" for lk in body["links"])
     assert body == anon_client.get("/ogc/").json()
+
+
+def test_a_collection_url_with_item_parameters_passes_them_to_its_items_link(anon_client, areas):
+    """How GDAL 3.6 opens a filtered, re-projected layer (it repeats the URL's query)."""
+    query = "crs=EPSG%3A4549&filter=accessible%3DTRUE"
+    body = anon_client.get(f"/ogc/collections/toilets?{query}").json()
+    items = next(lk for lk in body["links"] if lk["rel"] == "items")
+    assert items["href"].endswith(f"/ogc/collections/toilets/items?{query}")
+    # The same parameters are checked, not passed on blindly; unknown names stay refused.
+    assert anon_client.get("/ogc/collections/toilets?filter=nope%3D1").status_code == 400
+    assert anon_client.get("/ogc/collections/toilets?colour=red").status_code == 400
+    # Metadata resources accept the names (GDAL sends them everywhere) and ignore them.
+    for url in (
+        "/ogc/",
+        "/ogc/conformance",
+        "/ogc/collections",
+        "/ogc/collections/toilets/queryables",
+    ):
+        assert anon_client.get(f"{url}?{query}").status_code == 200, url
