@@ -156,6 +156,15 @@ GEOMETRY_TYPES = {
     "MULTIPOLYGON": "MultiPolygon",
     "GEOMETRYCOLLECTION": "GeometryCollection",
 }
+# How deep each geometry type's coordinates nest (0: one position).
+NESTING = {
+    "Point": 0,
+    "LineString": 1,
+    "MultiPoint": 1,
+    "Polygon": 2,
+    "MultiLineString": 2,
+    "MultiPolygon": 3,
+}
 # Words of CQL2 this implementation does not offer: named in the error instead of
 # "unknown property".
 UNSUPPORTED = re.compile(r"^(T_|A_)[A-Z]+$|^(ACCENTI|INTERVAL)$")
@@ -423,14 +432,7 @@ class _TextParser:
         return self.wkt()
 
     def wkt_coords(self, kind):
-        nesting = {
-            "Point": 0,
-            "LineString": 1,
-            "MultiPoint": 1,
-            "Polygon": 2,
-            "MultiLineString": 2,
-            "MultiPolygon": 3,
-        }[kind]
+        nesting = NESTING[kind]
         self._expect("(")
         if nesting == 0:
             point = self.position()
@@ -711,14 +713,7 @@ class _JsonParser:
                     raise CqlError(_("A GeometryCollection needs a list of geometries."))
                 parts.append(self.geojson(member, depth + 1))
             return Geom(kind, tuple(parts))
-        nesting = {
-            "Point": 0,
-            "LineString": 1,
-            "MultiPoint": 1,
-            "Polygon": 2,
-            "MultiLineString": 2,
-            "MultiPolygon": 3,
-        }[kind]
+        nesting = NESTING[kind]
         return Geom(kind, self.coords(node.get("coordinates"), nesting, kind))
 
     def coords(self, value, nesting, kind):

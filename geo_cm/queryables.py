@@ -339,15 +339,7 @@ def _xy(node: cql2.Geom, crs: Crs):
             return list(crs.to_xy(first, second))
         return [walk(c, depth - 1) for c in coords]
 
-    depth = {
-        "Point": 0,
-        "LineString": 1,
-        "MultiPoint": 1,
-        "Polygon": 2,
-        "MultiLineString": 2,
-        "MultiPolygon": 3,
-    }[node.type]
-    return walk(node.coordinates, depth)
+    return walk(node.coordinates, cql2.NESTING[node.type])
 
 
 def geometry_literal(node: cql2.Geom, crs: Crs = CRS84) -> GEOSGeometry:

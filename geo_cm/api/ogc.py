@@ -8,6 +8,7 @@ requirement by requirement.
 """
 
 import json
+from contextlib import contextmanager
 
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -95,6 +96,17 @@ def feature_body(data, *, partial=False) -> dict:
 
 def _django_errors(exc: DjangoValidationError):
     return exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+
+
+@contextmanager
+def _service_errors():
+    """The write services' refusals as API errors: 412 for a stale version, else 400."""
+    try:
+        yield
+    except services.VersionConflict as exc:
+        raise PreconditionFailed(str(exc)) from exc
+    except DjangoValidationError as exc:
+        raise ValidationError(_django_errors(exc)) from exc
 
 
 class LayerPermission(permissions.BasePermission):
@@ -438,20 +450,9 @@ class ItemsView(LayerView):
         tags=TAGS,
         summary="Create a feature (Part 4)",
         operation_id="createFeature",
-        parameters=[
-            openapi.CRS_PARAM,
-            *openapi.WRITE_HEADERS,
-            openapi.LOCATION,
-            openapi.ETAG_RESPONSE,
-            openapi.CONTENT_CRS_RESPONSE,
-        ],
+        parameters=[*openapi.WRITE_PARAMS, openapi.LOCATION],
         request=openapi.FEATURE_BODY,
-        responses={
-            (201, GEOJSON): ref("Feature"),
-            400: openapi.ERROR,
-            401: openapi.ERROR,
-            403: openapi.ERROR,
-        },
+        responses=openapi.feature_responses(201, 400, 401, 403),
     )
     @idempotent
     def post(self, request, collection_id):
@@ -461,7 +462,7 @@ class ItemsView(LayerView):
         data = _with_storage_geometry(request, feature_body(request.data))
         serializer = feature_serializer_class(layer)(data=data)
         serializer.is_valid(raise_exception=True)
-        try:
+        with _service_errors():
             asset = services.asset_create(
                 model=layer.model,
                 values=serializer.validated_data,
@@ -469,8 +470,6 @@ class ItemsView(LayerView):
                 source=f"api:{request.user}",
                 note=_change_note(request),
             )
-        except DjangoValidationError as exc:
-            raise ValidationError(_django_errors(exc)) from exc
         return _feature_response(request, layer, asset, out_crs, status_code=201)
 
 
@@ -598,7 +597,7 @@ class ItemView(LayerView):
         data["properties"] = _complete_properties(layer, data.get("properties") or {}, partial)
         serializer = feature_serializer_class(layer)(asset, data=data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        try:
+        with _service_errors():
             asset = services.asset_update(
                 asset=asset,
                 values=serializer.validated_data,
@@ -607,10 +606,6 @@ class ItemView(LayerView):
                 source=f"api:{request.user}",
                 expected_version=self._expected_version(request),
             )
-        except services.VersionConflict as exc:
-            raise PreconditionFailed(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise ValidationError(_django_errors(exc)) from exc
         return _feature_response(request, layer, asset, out_crs)
 
     @extend_schema(
@@ -619,20 +614,9 @@ class ItemView(LayerView):
         description="Properties left out return to their defaults; the status only changes "
         "when one is given (through the state machine).",
         operation_id="replaceFeature",
-        parameters=[
-            openapi.CRS_PARAM,
-            *openapi.WRITE_HEADERS,
-            openapi.ETAG_RESPONSE,
-            openapi.CONTENT_CRS_RESPONSE,
-        ],
+        parameters=openapi.WRITE_PARAMS,
         request=openapi.FEATURE_BODY,
-        responses={
-            (200, GEOJSON): ref("Feature"),
-            400: openapi.ERROR,
-            403: openapi.ERROR,
-            404: openapi.ERROR,
-            412: openapi.ERROR,
-        },
+        responses=openapi.feature_responses(200, 400, 403, 404, 412),
     )
     @idempotent
     def put(self, request, collection_id, feature_id):
@@ -642,20 +626,9 @@ class ItemView(LayerView):
         tags=TAGS,
         summary="Update some members of a feature (Part 4, JSON merge patch)",
         operation_id="updateFeature",
-        parameters=[
-            openapi.CRS_PARAM,
-            *openapi.WRITE_HEADERS,
-            openapi.ETAG_RESPONSE,
-            openapi.CONTENT_CRS_RESPONSE,
-        ],
+        parameters=openapi.WRITE_PARAMS,
         request={MERGE_PATCH: ref("FeaturePatch"), "application/json": ref("FeaturePatch")},
-        responses={
-            (200, GEOJSON): ref("Feature"),
-            400: openapi.ERROR,
-            403: openapi.ERROR,
-            404: openapi.ERROR,
-            412: openapi.ERROR,
-        },
+        responses=openapi.feature_responses(200, 400, 403, 404, 412),
     )
     @idempotent
     def patch(self, request, collection_id, feature_id):
@@ -677,17 +650,13 @@ class ItemView(LayerView):
     @idempotent
     def delete(self, request, collection_id, feature_id):
         asset = self._asset(feature_id)
-        try:
+        with _service_errors():
             services.asset_delete(
                 asset=asset,
                 by=request.user,
                 note=_change_note(request),
                 expected_version=self._expected_version(request),
             )
-        except services.VersionConflict as exc:
-            raise PreconditionFailed(str(exc)) from exc
-        except DjangoValidationError as exc:
-            raise ValidationError(_django_errors(exc)) from exc
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -165,7 +165,14 @@ PROPERTIES_PARAM = OpenApiParameter(
     description="comma-separated properties to return (default: all you may read)",
 )
 WRITE_HEADERS = [IF_MATCH, IDEMPOTENCY_KEY, CHANGE_NOTE, CONTENT_CRS_REQUEST]
+# Parameters of a write answered with the feature (POST adds LOCATION).
+WRITE_PARAMS = [CRS_PARAM, *WRITE_HEADERS, ETAG_RESPONSE, CONTENT_CRS_RESPONSE]
 FEATURE_BODY = {GEOJSON: ref("Feature"), "application/json": ref("Feature")}
+
+
+def feature_responses(status: int, *errors: int) -> dict:
+    """A GeoJSON Feature answered with ``status``, and the error codes listed."""
+    return {(status, GEOJSON): ref("Feature"), **{code: ERROR for code in errors}}
 
 
 OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
