@@ -34,7 +34,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_cm.settings")
 BENCH_DB = "geocm_bench_ogc"
 N = 100_000
 PAGE = 10_000
-RUNS = 5
+RUNS = 7
 WEST_HALF = "POLYGON((118.50 31.95, 118.66 31.95, 118.66 32.20, 118.50 32.20, 118.50 31.95))"
 FILTER = (
     f"S_INTERSECTS(geometry, {WEST_HALF}) AND accessible = TRUE AND category IN ('city', 'scenic')"
@@ -157,11 +157,15 @@ def main():
                 cursor.execute(RAW_SQL)
                 return matched, cursor.fetchone()[0]
 
+        reprojected_url = f"{plain_url}&" + urlencode({"crs": CRS_4549})
+        filter_only_url = f"{plain_url}&" + urlencode({"filter": FILTER})
         paths = {
             "plain page (CRS84, no filter)": api(plain_url),
             "filtered + EPSG:4549 + sortby (API)": api(filtered_url),
             "the same, hand-written SQL (psycopg2)": raw,
             "the same SQL with PostgreSQL's default JIT on": lambda: raw(jit=True),
+            "re-projected only (EPSG:4549, API)": api(reprojected_url),
+            "filtered only (CRS84, API)": api(filter_only_url),
         }
         for fn in paths.values():  # warm up: PROJ start-up, plans, permissions
             fn()
