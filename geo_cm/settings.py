@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "toilets",
     "streets",
     "greenways",
+    "workorders",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +213,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "geo_cm.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rates for DRF's throttle classes (per client address for anonymous users). Counted in
+    # the default cache: give production a shared cache so every worker counts together.
+    "DEFAULT_THROTTLE_RATES": {
+        # The public report form (no login): a citizen reports a handful of problems a day.
+        "workorder_report": os.environ.get("GEOCM_REPORT_RATE", "10/hour"),
+        # Reporting apps and hotline systems posting through Open311 with an API key.
+        "open311_post": os.environ.get("GEOCM_OPEN311_POST_RATE", "600/hour"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
@@ -293,6 +302,26 @@ GEOCM = {
     "IMPORT_MAX_ENTRIES": int(os.environ.get("GEOCM_IMPORT_MAX_ENTRIES", "200")),
     # Most features one import may hold.
     "IMPORT_MAX_FEATURES": int(os.environ.get("GEOCM_IMPORT_MAX_FEATURES", "1000000")),
+    # Work orders: (reply within hours, resolve within days) per category, counted from when
+    # the order was received (a reopened order's resolution from its reopening). Overdue is
+    # computed from these, so a change here re-judges open orders.
+    "WORKORDER_DEADLINES": {
+        "street_light": (24, 3),
+        "toilet": (12, 2),
+        "parking": (24, 5),
+        "road": (24, 7),
+        "alley": (24, 7),
+        "greenway": (24, 5),
+        "sanitation": (12, 1),
+        "other": (24, 5),
+    },
+    # Farthest (m) an asset may be from the reported point to be proposed as its subject.
+    "WORKORDER_ASSET_RADIUS_M": float(os.environ.get("GEOCM_WORKORDER_ASSET_RADIUS_M", "150")),
+    # The public report form: photos per report and the largest photo, in bytes.
+    "REPORT_MAX_PHOTOS": int(os.environ.get("GEOCM_REPORT_MAX_PHOTOS", "3")),
+    "REPORT_PHOTO_MAX_BYTES": int(os.environ.get("GEOCM_REPORT_PHOTO_MAX_BYTES", "5000000")),
+    # Open311 GeoReport v2: the jurisdiction_id clients may send (Pukou's division code).
+    "OPEN311_JURISDICTION": os.environ.get("GEOCM_OPEN311_JURISDICTION", "320111"),
 }
 
 LOGGING = {

@@ -129,7 +129,7 @@ class StatusView(FieldView):
     @idempotent
     def post(self, request, layer, pk):
         lay, asset = self._layer_asset(layer, pk, action="change")
-        expected = _if_match(request)
+        expected = if_match_version(request)
         data = request.data
         if not hasattr(data, "get"):
             raise ValidationError({"body": [_("Send a form or a JSON object.")]})
@@ -140,7 +140,7 @@ class StatusView(FieldView):
         where = None
         if data.get("lon") not in (None, "") and data.get("lat") not in (None, ""):
             where = parse_point(f"{data.get('lon')},{data.get('lat')}", "lon")
-        photos = _checked_photos(request)
+        photos = checked_photos(request)
         try:
             if new_status == asset.status and photos:
                 updated = services.asset_update(
@@ -174,7 +174,8 @@ class StatusView(FieldView):
         return response
 
 
-def _if_match(request) -> int:
+def if_match_version(request) -> int:
+    """The version in ``If-Match`` (required: 428 without it; 400 when it is not ours)."""
     header = request.headers.get("If-Match")
     if not header:
         raise PreconditionRequired()
@@ -192,18 +193,33 @@ class PreconditionRequired(ValidationError):
         super().__init__({"If-Match": [_("Send the version you started from (If-Match).")]})
 
 
-def _checked_photos(request):
+def checked_photos(
+    request, *, max_photos: int = MAX_PHOTOS, max_bytes: int | None = None, sums: bool = True
+):
+    """The request's ``photos`` checked (geo_cm.photos) against their ``photo_sha256``; at most
+    ``max_photos``, each at most ``max_bytes`` (default GEOCM["PHOTO_MAX_BYTES"]). With
+    ``sums`` False a photo may come without its checksum (a browser without WebCrypto on
+    plain HTTP). 400s name the photo."""
     files = request.FILES.getlist("photos") if hasattr(request, "FILES") else []
-    if len(files) > MAX_PHOTOS:
-        raise ValidationError({"photos": [_("At most %(n)s photos.") % {"n": MAX_PHOTOS}]})
-    sums = request.data.getlist("photo_sha256") if hasattr(request.data, "getlist") else []
-    if files and len(sums) != len(files):
+    if len(files) > max_photos:
+        raise ValidationError({"photos": [_("At most %(n)s photos.") % {"n": max_photos}]})
+    declared = request.data.getlist("photo_sha256") if hasattr(request.data, "getlist") else []
+    if files and len(declared) != len(files) and (sums or declared):
         raise ValidationError({"photo_sha256": [_("Send one SHA-256 per photo.")]})
     checked = []
     for index, upload in enumerate(files):
+        if max_bytes is not None and upload.size > max_bytes:
+            raise ValidationError(
+                {"photos": [_("photo %(n)s: larger than %(mb)s MB.")
+                            % {"n": index + 1, "mb": f"{max_bytes / 1e6:g}"}]}
+            )  # fmt: skip
         try:
             checked.append(
-                photo_check(data=upload.read(), declared_sha256=sums[index], index=index)
+                photo_check(
+                    data=upload.read(),
+                    declared_sha256=declared[index] if declared else None,
+                    index=index,
+                )
             )
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc

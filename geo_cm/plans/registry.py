@@ -8,6 +8,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import get_language
+
 
 @dataclass(frozen=True, eq=False)
 class Metric:
@@ -18,6 +20,13 @@ class Metric:
     up (of the layer ``layer``). Removed or reverted assets must not be counted. When the
     date that makes a record count is not the layer's own date (a parking site counts from
     its first sharing window), the queryset annotates it as ``counted_on``.
+
+    ``kind`` "count" (the default) is a quantity that accumulates over the year (berths
+    built). "rate" is a level over the period (a percentage of work orders replied on
+    time): ``measure`` returns None as the value when the period has no records to compute
+    it from, and a reported indicator that names the metric falls back to its readings
+    there. ``definition_zh``/``definition_en`` say exactly what is counted (shown with the
+    value on the dashboard).
     """
 
     key: str
@@ -25,7 +34,15 @@ class Metric:
     title_en: str
     unit: str
     layer: str
-    measure: Callable[[dt.date, dt.date, object], tuple[float, object]]
+    measure: Callable[[dt.date, dt.date, object], tuple[float | None, object]]
+    kind: str = "count"
+    definition_zh: str = ""
+    definition_en: str = ""
+
+    @property
+    def definition(self) -> str:
+        english = (get_language() or "").startswith("en")
+        return (self.definition_en if english else self.definition_zh) or self.definition_zh
 
 
 class MetricRegistry:

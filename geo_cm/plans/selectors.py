@@ -58,8 +58,23 @@ def _status(target, actual, expected):
     return "at_risk" if actual >= AT_RISK_FLOOR * expected else "behind"
 
 
+def rate_metric(target: Target):
+    """The rate metric that computes a reported indicator from records (the hotline's reply
+    rate from work orders), or None when the indicator is only ever read by staff."""
+    if target.kind != Target.Kind.REPORTED or not target.metric_key:
+        return None
+    metric = metrics.get(target.metric_key)
+    return metric if metric is not None and metric.kind == "rate" else None
+
+
 def target_actual(target: Target, *, subdistrict=None, start=None, end=None):
-    """(actual value, contributing queryset or None) for the plan year or a date range."""
+    """(actual value, contributing queryset or None) for the plan year or a date range.
+
+    A reported indicator naming a rate metric is computed from the records where the period
+    has any (the queryset is then the records counted); otherwise its latest reading in
+    the period is the actual (queryset None). Readings are district-wide: for one
+    subdistrict only a computed value exists.
+    """
     start = start or dt.date(target.plan.year, 1, 1)
     end = end or dt.date(target.plan.year, 12, 31)
     if target.kind == Target.Kind.METRIC:
@@ -67,7 +82,14 @@ def target_actual(target: Target, *, subdistrict=None, start=None, end=None):
         if metric is None:
             return None, None
         value, qs = metric.measure(start, end, subdistrict or target.subdistrict)
-        return float(value), qs
+        return (float(value) if value is not None else None), qs
+    metric = rate_metric(target)
+    if metric is not None:
+        value, qs = metric.measure(start, end, subdistrict or target.subdistrict)
+        if value is not None:
+            return float(value), qs
+    if subdistrict is not None:
+        return None, None
     reading = target.readings.filter(measured_on__range=(start, end)).first()
     return (float(reading.value) if reading else None), None
 
@@ -94,9 +116,12 @@ def target_breakdown(target: Target, *, today: dt.date) -> list[dict]:
     Allocations are targets of the same plan that name the same metric and a subdistrict:
     for a district-wide target every subdistrict is listed with its allocated share, if any;
     an allocated target lists only its own subdistrict, with its own value as the allocation.
-    Reported indicators and targets whose metric is not declared give an empty list.
+    Reported indicators give an empty list unless a rate metric computes them (then
+    ``actual`` is None where a subdistrict has no records); so do targets whose metric is
+    not declared.
     """
-    if target.kind != Target.Kind.METRIC or metrics.get(target.metric_key) is None:
+    counted = target.kind == Target.Kind.METRIC and metrics.get(target.metric_key) is not None
+    if not counted and rate_metric(target) is None:
         return []
     if target.subdistrict_id is not None:
         subdistricts = [target.subdistrict]
@@ -137,6 +162,31 @@ def target_readings(target: Target, *, today: dt.date, limit: int = 12) -> list[
     return rows[::-1]
 
 
+def target_trend(target: Target, *, today: dt.date) -> list[dict]:
+    """A computed reported indicator month by month up to ``today``, oldest first: the rate
+    over each month's records where it has any (``source`` "records", ``measured_on`` the
+    month's last day counted, ``count`` the records), else that month's latest reading
+    (``source`` "reading"). Months with neither are left out."""
+    metric = rate_metric(target)
+    year = target.plan.year
+    rows = []
+    for month in range(1, 13):
+        first = dt.date(year, month, 1)
+        if first > today:
+            break
+        last = min(dt.date(year, month, calendar.monthrange(year, month)[1]), today)
+        value, qs = metric.measure(first, last, target.subdistrict)
+        if value is not None:
+            rows.append({"value": float(value), "measured_on": last, "scope": "",
+                         "source": "records", "count": qs.count()})  # fmt: skip
+            continue
+        reading = target.readings.filter(measured_on__range=(first, last)).first()
+        if reading is not None:
+            rows.append({"value": float(reading.value), "measured_on": reading.measured_on,
+                         "scope": reading.scope, "source": "reading", "count": None})  # fmt: skip
+    return rows
+
+
 def target_progress(target: Target, *, today: dt.date) -> dict:
     """actual, target, percent, expected-by-today and status for one target, judged on
     ``today`` (records dated after it do not count).
@@ -148,7 +198,7 @@ def target_progress(target: Target, *, today: dt.date) -> dict:
     (the date of the reading used as the actual).
     """
     end = _period_end(target, today)
-    actual, _ = target_actual(target, end=end)
+    actual, records = target_actual(target, end=end)
     goal = float(target.target_value)
     expected = expected_by(target, today)
     result = {
@@ -173,9 +223,24 @@ def target_progress(target: Target, *, today: dt.date) -> dict:
         result["monthly"] = _monthly(target, today)
         result["by_subdistrict"] = target_breakdown(target, today=today)
     else:
-        readings = target_readings(target, today=end)
+        rate = rate_metric(target)
+        computed = rate is not None and records is not None
+        readings = target_trend(target, today=end) if rate else target_readings(target, today=end)
         result["readings"] = readings
-        result["measured_on"] = readings[-1]["measured_on"] if actual is not None else None
+        # "records": computed from the records counted up to ``measured_on``; "reading": a
+        # staff reading of that date; None: no value yet.
+        result["source"] = ("records" if computed else "reading") if actual is not None else None
+        result["record_count"] = records.count() if computed else None
+        if computed:
+            result["measured_on"] = end
+        else:
+            reading = target.readings.filter(measured_on__lte=end).first()
+            result["measured_on"] = reading.measured_on if actual is not None and reading else None
+        result["metric"] = target.metric_key or None
+        result["layer"] = rate.layer if rate else None
+        result["definition"] = rate.definition if rate else ""
+        if rate:
+            result["by_subdistrict"] = target_breakdown(target, today=today)
     return result
 
 

@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..api.params import reject_unknown
+from ..registry import registry
 from . import svg
 from .models import Plan
 from .permissions import CanReadPlans, plan_reader_required
@@ -188,6 +189,8 @@ def _card(progress, *, english, map_query, year_share):
         card["trend"] = svg.trend_sparkline(
             readings=progress["readings"], goal=progress["target"], label=title
         )
+        layer = registry.get(progress["layer"]) if progress.get("layer") else None
+        card["records_title"] = layer.title if layer else ""
     return card
 
 
