@@ -79,6 +79,16 @@ ROLES = (
         superuser=True,
         extra_perms=("plans.view_plan", "plans.view_target", "plans.view_reportedvalue"),
     ),
+    # Reporting apps and hotline systems posting citizens' reports through Open311 with an
+    # API key (a token of an account in this role): create work orders, nothing else.
+    Role(
+        "report_client",
+        "报事应用接入",
+        staff=False,
+        layer_actions=(),
+        core_actions=(),
+        extra_perms=("workorders.add_workorder",),
+    ),
     # Machine clients such as car-park gate systems: post occupancy reports, nothing else.
     Role(
         "parking_feed",

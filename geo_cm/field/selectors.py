@@ -5,11 +5,19 @@ from django.contrib.gis.measure import D
 
 from ..registry import registry
 from ..selectors import asset_history
+from .tasks import tasks
 
 
 def field_layers(user):
-    """The layers this user may change (the field app offers nothing else)."""
-    return [layer for layer in registry.all() if user.has_perm(layer.perm("change"))]
+    """The layers this user may change (the field app offers nothing else). A layer whose
+    records come to the field app as tasks (open work orders, geo_cm.field.tasks) is
+    listed there, with its own steps, not among the assets."""
+    as_tasks = tasks.slugs()
+    return [
+        layer
+        for layer in registry.all()
+        if layer.slug not in as_tasks and user.has_perm(layer.perm("change"))
+    ]
 
 
 def assets_near(*, user, point, radius_m: float, limit: int) -> list[dict]:

@@ -44,6 +44,9 @@ class TaskRegistry:
         self._sources[source.slug] = source
         return source
 
+    def slugs(self) -> set[str]:
+        return set(self._sources)
+
     def for_user(self, user) -> list[TaskSource]:
         return [s for _, s in sorted(self._sources.items()) if user.has_perm(s.perm)]
 

@@ -44,6 +44,7 @@ def order(
     closed=None,
     satisfaction="satisfied",
     code=None,
+    description="测试",
     **extra,
 ):
     """One order received at ``received`` (local), then replied, resolved and closed at the
@@ -52,7 +53,7 @@ def order(
         category=category,
         channel=channel,
         point=Point(lon, lat, srid=4326),
-        description="测试",
+        description=description,
         received_at=local(received),
         code=code,
         **extra,
