@@ -223,6 +223,7 @@ def workorder_field_detail(*, order, user) -> dict:
             for s in workorder_next_steps(order=order, user=user)
         ],
         "history": history,
+        "detail_url": reverse("workorders-field-detail", kwargs={"pk": order.pk}),
         "action_url": reverse("workorders-step", kwargs={"pk": order.pk}),
         "asset": None,
     }

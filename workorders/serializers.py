@@ -83,6 +83,7 @@ def public_feature(order: WorkOrder, *, distance_m: float | None = None) -> dict
 def task_item(order: WorkOrder, *, now) -> dict:
     """An open order in the field app's task list (see geo_cm.field.tasks)."""
     due = order.resolve_due
+    distance = getattr(order, "distance", None)
     reply_late = order.replied_at is None and order.reply_due < now
     return {
         "source": "work-orders",
@@ -98,7 +99,7 @@ def task_item(order: WorkOrder, *, now) -> dict:
         "subdistrict": (order.team or order.subdistrict).name
         if (order.team or order.subdistrict)
         else None,
-        "distance_m": round(order.distance.m, 1) if getattr(order, "distance", None) else None,
+        "distance_m": round(distance.m, 1) if distance is not None else None,
         "lon": round(order.geom.x, 7),
         "lat": round(order.geom.y, 7),
         "detail_url": reverse("workorders-field-detail", kwargs={"pk": order.pk}),

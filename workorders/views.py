@@ -28,6 +28,7 @@ from geo_cm.api.params import parse_id, parse_point, reject_unknown
 from geo_cm.basemaps import basemap_config
 from geo_cm.field.views import checked_photos, if_match_version
 from geo_cm.models import District, Subdistrict
+from geo_cm.registry import registry
 
 from . import open311, selectors, services
 from .models import Category, Channel, Datum, WorkOrder
@@ -54,6 +55,10 @@ def in_district(point) -> bool:
 
 
 # ---- the public: report a problem, see reports near me --------------------------------------
+
+
+# The work-order layer's status colours (one source: the registry).
+STATUS_COLOURS = registry.get("work-orders").status_colors
 
 
 def report_page(request):
@@ -85,17 +90,13 @@ def near_page(request):
             "config": {
                 "api": reverse("workorders-near"),
                 "report": reverse("workorders-report-page"),
+                # requests/{code}.json: a sent report's own place (?code= from the form).
+                "open311": reverse("open311-root") + "requests/",
                 "basemap": basemap_config(),
                 "center": [32.07, 118.63],
             },
-            "statuses": [
-                (s, label, colour)
-                for (s, label), colour in zip(
-                    WorkOrder.status_machine.choices.choices,
-                    ("#1e88e5", "#8e24aa", "#00acc1", "#43a047", "#9e9e9e", "#fb8c00", "#424242"),
-                    strict=True,
-                )
-            ],
+            "statuses": [(s, label, STATUS_COLOURS[s]) for s, label in S.choices],
+            "colours": STATUS_COLOURS,
         },
     )
 

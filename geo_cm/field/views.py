@@ -29,6 +29,7 @@ from ..photos import photo_check
 from ..registry import registry
 from ..selectors import asset_history
 from . import selectors
+from .tasks import tasks
 
 ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="{code, description, errors}")
 MAX_PHOTOS = 5
@@ -43,6 +44,11 @@ def field_app(request):
             "api_nearby": reverse("field-nearby"),
             "sw": reverse("field-sw"),
             "basemap": basemap_config(),
+            # Work waiting for this user (open work orders), from the task registry.
+            "task_sources": [
+                {"slug": s.slug, "title": s.title, "nearby": str(s.nearby_url)}
+                for s in tasks.for_user(request.user)
+            ],
         },
     )
 

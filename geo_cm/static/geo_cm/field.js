@@ -10,10 +10,13 @@
   "use strict";
   var C = JSON.parse(document.getElementById("field-config").textContent);
   var T = JSON.parse(document.getElementById("field-text").textContent);
+  // Task sources (geo_cm.field.tasks): work waiting for this user, e.g. open work orders.
+  var SOURCES = JSON.parse((document.getElementById("field-tasks") || { textContent: "[]" }).textContent);
   var $ = function (id) { return document.getElementById(id); };
   var state = { position: null, current: null, sending: false };
   // Read by the browser tests; nothing else depends on it.
-  window.fieldState = { queued: 0, sent: [], conflicts: [], errors: [], listed: 0 };
+  window.fieldState = { queued: 0, sent: [], conflicts: [], errors: [], listed: 0, tasks: 0,
+                        tasksFrom: null };
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(C.sw, { scope: "/field/" }).catch(function () {});
@@ -21,19 +24,23 @@
 
   /* ---- IndexedDB outbox ------------------------------------------------------------ */
   var dbPromise = new Promise(function (resolve, reject) {
-    var open = indexedDB.open("geocm-field", 1);
-    open.onupgradeneeded = function () {
-      open.result.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+    var open = indexedDB.open("geocm-field", 2);
+    open.onupgradeneeded = function (event) {
+      if (event.oldVersion < 1) {
+        open.result.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+      }
+      // The last task list and the tasks' details, kept for opening them without signal.
+      if (event.oldVersion < 2) open.result.createObjectStore("cache");
     };
     open.onsuccess = function () { resolve(open.result); };
     open.onerror = function () { reject(open.error); };
   });
 
-  function tx(mode, work) {
+  function tx(mode, work, store) {
     return dbPromise.then(function (db) {
       return new Promise(function (resolve, reject) {
-        var t = db.transaction("outbox", mode);
-        var result = work(t.objectStore("outbox"));
+        var t = db.transaction(store || "outbox", mode);
+        var result = work(t.objectStore(store || "outbox"));
         t.oncomplete = function () { resolve(result && result.result !== undefined ? result.result : result); };
         t.onerror = function () { reject(t.error); };
       });
@@ -42,6 +49,10 @@
   var outboxAdd = function (item) { return tx("readwrite", function (s) { return s.add(item); }); };
   var outboxAll = function () { return tx("readonly", function (s) { return s.getAll(); }); };
   var outboxDelete = function (seq) { return tx("readwrite", function (s) { return s.delete(seq); }); };
+  var cachePut = function (key, value) {
+    return tx("readwrite", function (s) { return s.put(value, key); }, "cache").catch(function () {});
+  };
+  var cacheGet = function (key) { return tx("readonly", function (s) { return s.get(key); }, "cache"); };
 
   function showOutbox() {
     return outboxAll().then(function (items) {
@@ -78,11 +89,12 @@
     body.append("status", item.status);
     body.append("note", item.note);
     if (item.lon != null) { body.append("lon", item.lon); body.append("lat", item.lat); }
+    if (item.assetStatus) body.append("asset_status", item.assetStatus);
     item.photos.forEach(function (p, i) {
       body.append("photos", p, "photo-" + (i + 1));
       body.append("photo_sha256", item.sums[i]);
     });
-    return fetch(C.assetBase + item.layer + "/" + item.pk + "/status", {
+    return fetch(item.url || C.assetBase + item.layer + "/" + item.pk + "/status", {
       method: "POST", body: body, credentials: "same-origin",
       headers: { "If-Match": '"' + item.version + '"', "Idempotency-Key": item.key,
                  "X-CSRFToken": C.csrf, Accept: "application/json" }
@@ -103,6 +115,7 @@
                 if (state.current && state.current.layer === item.layer && state.current.id === item.pk) {
                   render(body);
                 }
+                if (item.url) { cachePut(item.detailUrl, body); listTasks(); }
               } else if (response.status === 412) {
                 window.fieldState.conflicts.push(item.key);
                 showConflict(item, body);
@@ -134,7 +147,7 @@
       since + "</ul><button type='button' id='f-redo'>" + T.redo + "</button>";
     box.hidden = false;
     $("f-redo").onclick = function () {
-      openAsset(item.layer, item.pk).then(function () {
+      openDetail(item.detailUrl || C.assetBase + item.layer + "/" + item.pk).then(function () {
         $("f-note").value = item.note;
         var radio = document.querySelector("#f-next input[value='" + item.status + "']");
         if (radio) radio.checked = true;
@@ -180,15 +193,66 @@
           b.onclick = function () { openAsset(a.layer, a.id); };
         });
         window.fieldState.listed = data.assets.length;
-      }).catch(function () { message(T.offline); });
+      }).catch(function () { message(T.offline); })
+      .then(listTasks);
   }
 
-  /* ---- one asset ------------------------------------------------------------------- */
-  function openAsset(layer, pk) {
-    return fetch(C.assetBase + layer + "/" + pk, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json(); })
-      .then(function (detail) { $("f-conflict").hidden = true; render(detail); });
+  /* ---- tasks (open work orders), soonest deadline first, kept for offline use ------- */
+  function taskHtml(t, i) {
+    return "<li><button type='button' data-t='" + i + "'><span class='swatch' style='background:" +
+      esc(t.color) + "'></span>" + esc(t.title) + " · " + esc(t.status_label) + " · " +
+      (t.overdue ? "<strong class='overdue'>" + T.overdue + "</strong> " : T.due + " ") +
+      esc((t.deadline || "").slice(5, 16).replace("T", " ")) +
+      (t.distance_m != null ? " · " + Math.round(t.distance_m) + " " + T.away : "") + "</button></li>";
   }
+
+  function showTasks(list, cachedAt) {
+    list.sort(function (a, b) { return (a.deadline || "").localeCompare(b.deadline || ""); });
+    $("f-tasks").innerHTML = list.map(taskHtml).join("");
+    $("f-tasks-count").textContent = "(" + list.length + ")";
+    $("f-tasks-note").textContent = cachedAt ? T.cached + " " + cachedAt.slice(0, 16).replace("T", " ")
+      : (list.length ? "" : T.noTasks);
+    Array.prototype.forEach.call($("f-tasks").querySelectorAll("button"), function (b) {
+      b.onclick = function () { openDetail(list[+b.dataset.t].detail_url); };
+    });
+    window.fieldState.tasks = list.length;
+    window.fieldState.tasksFrom = cachedAt ? "cache" : "network";
+  }
+
+  function listTasks() {
+    if (!SOURCES.length) return Promise.resolve();
+    var near = state.position ? "?near=" + state.position.lng.toFixed(6) + "," +
+      state.position.lat.toFixed(6) : "";
+    return Promise.all(SOURCES.map(function (source) {
+      return fetch(source.nearby + near, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { if (!r.ok) throw r; return r.json(); })
+        .then(function (data) { return data.tasks; });
+    })).then(function (lists) {
+      var all = [].concat.apply([], lists);
+      showTasks(all, null);
+      cachePut("tasks", { at: new Date().toISOString(), tasks: all });
+      // Their details too, so each can be opened and handled without signal.
+      all.slice(0, 50).forEach(function (t) {
+        fetch(t.detail_url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+          .then(function (r) { if (r.ok) return r.json().then(function (d) { cachePut(t.detail_url, d); }); })
+          .catch(function () {});
+      });
+    }).catch(function () {
+      return cacheGet("tasks").then(function (kept) { if (kept) showTasks(kept.tasks, kept.at); });
+    });
+  }
+
+  /* ---- one asset or task ----------------------------------------------------------- */
+  function openDetail(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { if (!r.ok) throw r; return r.json(); })
+      .catch(function () {
+        return cacheGet(url).then(function (kept) { if (!kept) throw new Error("offline"); return kept; });
+      })
+      .then(function (detail) { $("f-conflict").hidden = true; render(detail); })
+      .catch(function () { message(T.offline); });
+  }
+  function openAsset(layer, pk) { return openDetail(C.assetBase + layer + "/" + pk); }
 
   function render(detail) {
     state.current = detail;
@@ -209,6 +273,20 @@
       label.innerHTML = "<input type='radio' name='status' value='" + esc(s.value) + "'> " + esc(s.label);
       next.appendChild(label);
     });
+    var offer = $("f-asset-next");
+    offer.querySelectorAll("label").forEach(function (n) { n.remove(); });
+    offer.hidden = !detail.asset;
+    if (detail.asset) {
+      var a = detail.asset;
+      $("f-asset-legend").textContent = T.alsoSet + " " + a.layer_title + " " + a.code + " (" +
+        T.now + ": " + a.status_label + ")";
+      [{ value: "", label: T.noChange }].concat(a.next_statuses).forEach(function (s) {
+        var label = document.createElement("label");
+        label.innerHTML = "<input type='radio' name='asset_status' value='" + esc(s.value) + "'" +
+          (s.value === "" ? " checked" : "") + "> " + esc(s.label);
+        offer.appendChild(label);
+      });
+    }
     $("f-history").innerHTML = detail.history.map(function (h) {
       var what = Object.keys(h.changes || {}).map(function (k) {
         return k + ": " + h.changes[k][0] + " → " + h.changes[k][1];
@@ -226,8 +304,11 @@
     var files = Array.prototype.slice.call($("f-photos").files);
     var detail = state.current;
     Promise.all(files.map(sha256)).then(function (sums) {
+      var assetChoice = document.querySelector("#f-asset-next input[name=asset_status]:checked");
       return outboxAdd({
         key: uuid(), layer: detail.layer, pk: detail.id, version: detail.version,
+        url: detail.action_url || null, detailUrl: detail.detail_url || null,
+        assetStatus: detail.asset && assetChoice ? assetChoice.value : "",
         status: chosen.value, note: $("f-note").value, photos: files, sums: sums,
         lon: state.position ? state.position.lng : null, lat: state.position ? state.position.lat : null,
         created: new Date().toISOString()
@@ -241,7 +322,7 @@
 
   $("f-back").onclick = function () {
     $("f-asset-view").hidden = true; $("f-list-view").hidden = false; state.current = null;
-    if (state.position) listNear(state.position);
+    if (state.position) listNear(state.position); else listTasks();
   };
   $("f-locate").onclick = function () {
     if (!navigator.geolocation) { message(T.noGps); return; }
@@ -259,4 +340,5 @@
   setInterval(flush, 15000);
   showNetwork();
   showOutbox().then(flush);
+  listTasks();
 })();
