@@ -11,20 +11,21 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from geo_cm.models import Asset, ChangeRecord, Subdistrict
 from geo_cm.state import StateMachine
 
 
 class Category(models.TextChoices):
-    STREET_LIGHT = "street_light", _("street light")
-    TOILET = "toilet", _("public toilet")
-    PARKING = "parking", _("parking")
-    ROAD = "road", _("road")
-    ALLEY = "alley", _("back alley")
-    GREENWAY = "greenway", _("greenway")
-    SANITATION = "sanitation", _("sanitation")
-    OTHER = "other", _("other")
+    STREET_LIGHT = "street_light", pgettext_lazy("work order category", "street light")
+    TOILET = "toilet", pgettext_lazy("work order category", "public toilet")
+    PARKING = "parking", pgettext_lazy("work order category", "parking")
+    ROAD = "road", pgettext_lazy("work order category", "road")
+    ALLEY = "alley", pgettext_lazy("work order category", "back alley")
+    GREENWAY = "greenway", pgettext_lazy("work order category", "greenway")
+    SANITATION = "sanitation", pgettext_lazy("work order category", "sanitation")
+    OTHER = "other", pgettext_lazy("work order category", "other")
 
 
 class Channel(models.TextChoices):
@@ -39,11 +40,11 @@ HOTLINE_CHANNELS = (Channel.HOTLINE_12345, Channel.HOTLINE_12319)
 
 
 class Satisfaction(models.TextChoices):
-    NOT_RATED = "", _("not rated yet")
-    SATISFIED = "satisfied", _("satisfied")
-    BASICALLY = "basically", _("basically satisfied")
-    UNSATISFIED = "unsatisfied", _("unsatisfied")
-    NONE = "none", _("no rating given")
+    NOT_RATED = "", pgettext_lazy("work order", "not rated yet")
+    SATISFIED = "satisfied", pgettext_lazy("work order", "satisfied")
+    BASICALLY = "basically", pgettext_lazy("work order", "basically satisfied")
+    UNSATISFIED = "unsatisfied", pgettext_lazy("work order", "unsatisfied")
+    NONE = "none", pgettext_lazy("work order", "no rating given")
 
 
 class Datum(models.TextChoices):
@@ -55,13 +56,13 @@ class Datum(models.TextChoices):
 
 
 class WorkOrderStatus(models.TextChoices):
-    RECEIVED = "received", _("received")
-    DISPATCHED = "dispatched", _("dispatched")
-    REPLIED = "replied", _("replied")
-    RESOLVED = "resolved", _("resolved")
-    CLOSED = "closed", _("closed")
-    REOPENED = "reopened", _("reopened")
-    REJECTED = "rejected", _("rejected")
+    RECEIVED = "received", pgettext_lazy("work order status", "received")
+    DISPATCHED = "dispatched", pgettext_lazy("work order status", "dispatched")
+    REPLIED = "replied", pgettext_lazy("work order status", "replied")
+    RESOLVED = "resolved", pgettext_lazy("work order status", "resolved")
+    CLOSED = "closed", pgettext_lazy("work order status", "closed")
+    REOPENED = "reopened", pgettext_lazy("work order status", "reopened")
+    REJECTED = "rejected", pgettext_lazy("work order status", "rejected")
 
 
 S = WorkOrderStatus
@@ -191,14 +192,14 @@ class WorkOrderEvent(models.Model):
     """One step in a work order's handling: who, when, from and to which status, why."""
 
     class Action(models.TextChoices):
-        RECEIVED = "received", _("received")
-        DISPATCHED = "dispatched", _("dispatched")
-        REPLIED = "replied", _("replied")
-        RESOLVED = "resolved", _("resolved")
-        CLOSED = "closed", _("closed")
-        REOPENED = "reopened", _("reopened")
-        REJECTED = "rejected", _("rejected")
-        ASSET = "asset", _("asset confirmed")
+        RECEIVED = "received", pgettext_lazy("work order step", "received")
+        DISPATCHED = "dispatched", pgettext_lazy("work order step", "dispatched")
+        REPLIED = "replied", pgettext_lazy("work order step", "replied")
+        RESOLVED = "resolved", pgettext_lazy("work order step", "resolved")
+        CLOSED = "closed", pgettext_lazy("work order step", "closed")
+        REOPENED = "reopened", pgettext_lazy("work order step", "reopened")
+        REJECTED = "rejected", pgettext_lazy("work order step", "rejected")
+        ASSET = "asset", pgettext_lazy("work order step", "asset confirmed")
 
     order = models.ForeignKey(
         WorkOrder, on_delete=models.CASCADE, related_name="events", verbose_name=_("work order")

@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 
 from django.http import HttpResponse
 from django.utils import timezone
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .deadlines import resolve_due
@@ -114,9 +114,9 @@ def service_definition(code: str) -> dict:
                 "code": "channel",
                 "datatype": "singlevaluelist",
                 "required": False,
-                "datatype_description": gettext_now("12345, 12319 or web (default web)"),
+                "datatype_description": gettext("12345, 12319 or web (default web)"),
                 "order": 1,
-                "description": gettext_now(
+                "description": gettext(
                     "How the report arrived: a hotline system sends its hotline's number."
                 ),
                 "values": channels,
@@ -126,11 +126,11 @@ def service_definition(code: str) -> dict:
                 "code": "datum",
                 "datatype": "singlevaluelist",
                 "required": False,
-                "datatype_description": gettext_now(
+                "datatype_description": gettext(
                     "wgs84 (default), gcj02 (Amap, Tencent) or bd09 (Baidu)"
                 ),
                 "order": 2,
-                "description": gettext_now("The datum of lat and long."),
+                "description": gettext("The datum of lat and long."),
                 "values": datums,
             },
         ],

@@ -818,5 +818,6 @@ def hotspot_page(request):
                 "subdistricts": list(Subdistrict.objects.values("code", "name")),
             },
             "categories": Category.choices,
+            "category_labels": {c: str(label) for c, label in Category.choices},
         },
     )

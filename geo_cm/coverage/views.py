@@ -18,6 +18,7 @@ from ..basemaps import basemap_config
 from ..models import Subdistrict
 from ..registry import registry
 from . import engine
+from .overlays import overlays
 
 ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="{code, description, errors}")
 PARAMS = [
@@ -172,6 +173,11 @@ def coverage_map(request):
                 "api": "/api/coverage/",
                 "areas": reverse("district-boundary"),
                 "subdistricts": list(Subdistrict.objects.values("code", "name")),
+                # Demand signals other apps draw over the analysis (complaints outside it).
+                "overlays": [
+                    {"slug": o.slug, "title": o.title, "layers": o.layers, "url": str(o.url)}
+                    for o in overlays.for_user(request.user)
+                ],
             }
         },
     )

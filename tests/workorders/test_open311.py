@@ -137,9 +137,9 @@ def test_post_with_an_api_key_creates_a_request(anon_client, areas, api_key):
         ({"api_key": "nope", "service_code": "toilet", "lat": "32.05", "long": "118.62"}, 403,
          "api_key"),
         ({"service_code": "ufo", "lat": "32.05", "long": "118.62"}, 400, "ufo"),
-        ({"service_code": "toilet", "address_string": "浦珠路"}, 400, "lat and long"),
-        ({"service_code": "toilet", "lat": "north", "long": "118.62"}, 400, "decimal"),
-        ({"service_code": "toilet", "lat": "32.05", "long": "119.9"}, 400, "outside"),
+        ({"service_code": "toilet", "address_string": "浦珠路"}, 400, "lat 和 long"),
+        ({"service_code": "toilet", "lat": "north", "long": "118.62"}, 400, "十进制"),
+        ({"service_code": "toilet", "lat": "32.05", "long": "119.9"}, 400, "lat/long"),
         ({"service_code": "toilet", "lat": "32.05", "long": "118.62",
           "attribute[channel]": "110"}, 400, "attribute[channel]"),
         ({"service_code": "toilet", "lat": "32.05", "long": "118.62",
@@ -237,7 +237,7 @@ def test_get_requests_filters(anon_client, requests_made):
 @pytest.mark.parametrize(
     "query, status, words",
     [
-        ("start_date=2023-01-01&end_date=2023-06-30", 400, "90 days"),
+        ("start_date=2023-01-01&end_date=2023-06-30", 400, "90 天"),
         ("start_date=yesterday", 400, "start_date"),
         ("start_date=2023-06-30&end_date=2023-06-01", 400, "end_date"),
         ("status=pending", 400, "status"),

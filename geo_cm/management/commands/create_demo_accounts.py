@@ -17,6 +17,7 @@ DEMO_USERS = {
     "gis_staff": "gis",
     "field_team": "field",
     "parking_feed": "gate-feed",
+    "report_client": "report-app",
 }
 
 

@@ -1,7 +1,13 @@
 """``manage.py load_demo``: the Pukou demo dataset (real outline, synthetic assets)."""
 
+import importlib
+import importlib.util
+import random
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -27,6 +33,36 @@ SUMMARY = (
     ("greenways.Segment", "greenway segments"),
     ("coverage.PopulationArea", "population areas"),
 )
+
+
+# --- HOOK (temporary) -------------------------------------------------------------------
+# Domain apps contribute demo data in their own demo.py (DEMO_ORDER, demo_build(ctx)); this
+# minimal discovery runs them after the assets, the plan and its readings. It is to be
+# replaced by the core's demo convention, which discovers demo.py like layers.py.
+@dataclass
+class DemoContext:
+    seed: int
+    rng: random.Random  # seeded for the app: the same seed gives the same data
+    district: object
+    subdistricts: list
+    force: bool  # replace the app's earlier demo data
+    progress: Callable[[str], None]
+
+
+def _app_demo_builders():
+    """The installed apps' demo modules that define demo_build, in their DEMO_ORDER."""
+    found = []
+    for config in apps.get_app_configs():
+        name = f"{config.name}.demo"
+        if importlib.util.find_spec(name) is None:
+            continue
+        module = importlib.import_module(name)
+        if hasattr(module, "demo_build"):
+            found.append(module)
+    return sorted(found, key=lambda m: getattr(m, "DEMO_ORDER", 100))
+
+
+# --- end of HOOK -------------------------------------------------------------------------
 
 
 class Command(BaseCommand):
@@ -56,7 +92,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 removed = delete_demo_assets() if force else 0
-                _, subdistricts = load_areas()
+                district, subdistricts = load_areas()
                 demo = load_assets(seed=seed)
                 # The coverage results are computed in the background by the job worker.
                 for asset_model, _ in demo.assets():
@@ -71,6 +107,11 @@ class Command(BaseCommand):
         readings = load_readings(seed=seed)
         if readings:
             self.stdout.write(f"{readings} synthetic readings of the plan's reported indicators.")
+        for builder in _app_demo_builders():
+            rng = random.Random(f"{seed}/{builder.__name__}")
+            builder.demo_build(
+                DemoContext(seed, rng, district, subdistricts, force, self.stdout.write)
+            )
         if removed:
             self.stdout.write(f"Deleted {removed:,} earlier demo assets.")
         counts = ", ".join(f"{demo.count(label):,} {name}" for label, name in SUMMARY)

@@ -83,11 +83,47 @@
           : data.seconds + " " + T.seconds;
         $("cov-rule").textContent = T.rule + ": " + data.stats.rule.distance_m + " m · " + data.stats.rule.standard;
         window.covState = { loaded: true, features: data.features.features.length, stats: data.stats };
+        showOverlays();
       })
       .catch(function (e) {
         $("cov-status").textContent = T.failed + " " + (e.description || e);
         window.covState = { loaded: true, failed: true };
       });
+  }
+
+  /* ---- demand signals (geo_cm.coverage.overlays): e.g. complaints outside the area ---- */
+  var signals = L.geoJSON(null, { style: { color: "#6a1b9a", weight: 1, fillColor: "#8e24aa",
+    fillOpacity: 0.55 } }).addTo(map);
+  function showOverlays() {
+    var box = $("cov-overlays");
+    var l = layer();
+    var usable = (C.overlays || []).filter(function (o) { return l && o.layers.indexOf(l.slug) !== -1; });
+    box.innerHTML = usable.map(function (o, i) {
+      return "<label><input type='checkbox' data-o='" + i + "'> <span class='swatch-signal'></span> " +
+        esc(o.title) + "</label><p class='signal-stats' id='cov-signal-" + i + "'></p>";
+    }).join("");
+    signals.clearLayers();
+    Array.prototype.forEach.call(box.querySelectorAll("input"), function (input) {
+      input.addEventListener("change", function () { drawSignal(usable[+input.dataset.o], +input.dataset.o, input.checked); });
+    });
+    window.covState.overlays = usable.length;
+  }
+  function drawSignal(overlay, index, on) {
+    signals.clearLayers();
+    if (!on) return Promise.resolve();
+    var p = params(); p.set("layer", layer().slug);
+    return fetch(overlay.url + "?" + p.toString(), { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return b; }); })
+      .then(function (data) {
+        signals.addData(data.features);
+        signals.eachLayer(function (x) { x.bindPopup(esc(overlay.title) + ": " + x.feature.properties.count); });
+        signals.bringToFront();
+        var s = data.stats;
+        $("cov-signal-" + index).textContent = s.signalled + " " + T.signalled + " " + s.total + " " +
+          T.inPeriod + " " + data.start + "–" + data.end;
+        window.covState.signal = s;
+      })
+      .catch(function (e) { $("cov-signal-" + index).textContent = T.failed + " " + (e.description || e); });
   }
 
   function table(data) {

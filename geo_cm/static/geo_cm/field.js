@@ -163,6 +163,7 @@
       subdomains: basemap.subdomains || "abc" }).addTo(map);
   }
   var markers = L.layerGroup().addTo(map);
+  var taskMarkers = L.layerGroup().addTo(map);
   var here = null;
 
   function esc(v) {
@@ -214,6 +215,13 @@
       : (list.length ? "" : T.noTasks);
     Array.prototype.forEach.call($("f-tasks").querySelectorAll("button"), function (b) {
       b.onclick = function () { openDetail(list[+b.dataset.t].detail_url); };
+    });
+    // On the map: rings, so tasks stand apart from the assets' filled dots.
+    taskMarkers.clearLayers();
+    list.forEach(function (t) {
+      L.circleMarker([t.lat, t.lon], { radius: 8, color: t.color, weight: 3, fillColor: "#fff",
+        fillOpacity: 0.6 }).bindTooltip(t.title).on("click", function () { openDetail(t.detail_url); })
+        .addTo(taskMarkers);
     });
     window.fieldState.tasks = list.length;
     window.fieldState.tasksFrom = cachedAt ? "cache" : "network";
