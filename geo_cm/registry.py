@@ -5,6 +5,7 @@ The feature API, the maps, the admin and (later) imports, exports and coverage a
 iterate this registry; the core never imports a domain app.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -51,6 +52,9 @@ class Layer:
         audience that sees the popup: public layers draw them from public_fields).
     date_field: the date that ``year=`` and ``datetime=`` filter on.
     import_aliases: model field -> source column names seen in the wild (``MC``, ``名称``).
+    import_check: checks across the fields of imported rows, vectorised: called with the
+        clean columns (model field -> pandas Series, only the mapped fields), it returns
+        (boolean mask of failing rows, field, sentence) triples; failing rows are row errors.
     coverage: the layer's coverage rule (CoverageSpec), if it serves an area.
     """
 
@@ -69,6 +73,7 @@ class Layer:
     popup_fields: tuple[str, ...] = ()
     date_field: str | None = None
     import_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    import_check: Callable | None = None
     coverage: CoverageSpec | None = None
     order: int = 100
 

@@ -14,6 +14,7 @@ from geo_cm.field.tasks import register as register_tasks
 from geo_cm.registry import Layer, register
 
 from .models import WorkOrder
+from .services import workorder_import_check
 
 STAFF_FIELDS = (
     "code",
@@ -88,6 +89,7 @@ register(
             "reopen_count": ("重办次数",),
             "rejection_reason": ("退单原因", "退回原因"),
         },
+        import_check=workorder_import_check,
         order=90,
     )
 )

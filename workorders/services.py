@@ -546,3 +546,54 @@ def workorder_asset_confirm(
         locked, action="asset", from_status=before, by=by, note=locked.asset_code or _("no asset")
     )
     return locked
+
+
+# The time each status needs (a hotline export's rows are checked against it on import).
+STATUS_TIMES = {
+    S.DISPATCHED: "dispatched_at",
+    S.REPLIED: "replied_at",
+    S.RESOLVED: "resolved_at",
+    S.CLOSED: "closed_at",
+    S.REOPENED: "reopened_at",
+}
+
+
+def workorder_import_check(values: dict) -> list:
+    """The rules of ``WorkOrder.clean`` for a whole imported file at once (the layer's
+    ``import_check``): ``values`` maps model fields to clean pandas Series (mapped fields
+    only). Returns (mask of failing rows, field, sentence) triples."""
+    import numpy as np
+    import pandas as pd
+
+    problems = []
+    status = values.get("status")
+    if status is not None:
+        for state, name in STATUS_TIMES.items():
+            needs = (status == state).to_numpy(dtype=bool)
+            times = values.get(name)
+            missing = needs if times is None else needs & times.isna().to_numpy()
+            text = _("A work order with status %(status)s needs this time.") % {
+                "status": WorkOrder.status_machine.label(state)
+            }
+            problems.append((missing, name, text))
+        reasons = values.get("rejection_reason")
+        rejected = (status == S.REJECTED).to_numpy(dtype=bool)
+        if reasons is not None:
+            rejected = rejected & reasons.fillna("").astype(str).str.strip().eq("").to_numpy()
+        problems.append((rejected, "rejection_reason", _("Say why the work order is rejected.")))
+        rating = values.get("satisfaction")
+        unrated = (status == S.CLOSED).to_numpy(dtype=bool)
+        if rating is not None:
+            unrated = unrated & rating.fillna("").eq("").to_numpy()
+        text = _("Record the reporter's satisfaction when closing (or 'no rating given').")
+        problems.append((unrated, "satisfaction", text))
+    received = values.get("received_at")
+    if received is not None:
+        start = pd.to_datetime(received, utc=True)
+        for name in STATUS_TIMES.values():
+            if name in values:
+                later = pd.to_datetime(values[name], utc=True)
+                early = (later < start).fillna(False).to_numpy(dtype=bool)
+                text = _("This time is before the order was received.")
+                problems.append((early, name, text))
+    return [(np.asarray(mask, dtype=bool), name, text) for mask, name, text in problems]

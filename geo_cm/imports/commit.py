@@ -33,7 +33,7 @@ from geo_cm.models import ChangeRecord, Subdistrict
 
 from .models import ImportRecord
 from .readers import control_escape
-from .validate import Validated, importable_fields
+from .validate import DERIVED, Validated, importable_fields
 
 STAGE = "geocm_import_stage"
 OLD = "geocm_import_old"
@@ -169,10 +169,16 @@ def import_commit(
     geom_field = model._meta.get_field(layer.geometry_field)
     geom_col = _q(geom_field.column)
     mapped = [f for f in importable_fields(layer) if f.name in validated.mapping]
+    # New records get the default of every field the file does not set, the fields no file
+    # may set (work-order bookkeeping, flags) included; the server's own are derived below.
     defaults = [
         f
-        for f in importable_fields(layer)
+        for f in model._meta.concrete_fields
         if f.name not in validated.mapping
+        and not f.primary_key
+        and f.name not in DERIVED
+        and not getattr(f, "generated", False)
+        and f is not geom_field
         and (f.get_default() is not None or f.name == layer.status_field)
     ]
     content_type = ContentType.objects.get_for_model(model).id

@@ -18,7 +18,8 @@ import pandas as pd
 import shapely
 from django.contrib.gis.db import models as gis_models
 from django.db import connection, models
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from pandas.api.types import infer_dtype
 
@@ -355,6 +356,42 @@ def _convert_date(f, raw):
     return _blank(clean, bad), bad, _("not a date (use YYYY-MM-DD)")
 
 
+def _convert_datetime(f, raw):
+    """Times as the hotline systems write them (2023-06-01 09:05, 2023/6/1 9:05:30,
+    2023年6月1日 9时5分, Excel date-times, ISO 8601 with an offset). Without an offset a time
+    is local (Asia/Shanghai): never read as UTC by the database."""
+    zone = timezone.get_default_timezone()
+
+    def one(v):
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT:
+            return None
+        if isinstance(v, pd.Timestamp | dt.datetime | np.datetime64):
+            value = pd.Timestamp(v).to_pydatetime()
+        elif isinstance(v, dt.date):
+            value = dt.datetime.combine(v, dt.time.min)
+        else:
+            text = str(v).strip()
+            if not text:
+                return None
+            for old, new in (("年", "-"), ("月", "-"), ("日", " "), ("时", ":"), ("分", ":"),
+                             ("秒", ""), ("/", "-"), ("  ", " ")):  # fmt: skip
+                text = text.replace(old, new)
+            text = text.strip().rstrip(":")
+            try:
+                value = parse_datetime(text)
+                if value is None and parse_date(text) is not None:
+                    value = dt.datetime.combine(parse_date(text), dt.time.min)
+            except ValueError:  # well formed but impossible, e.g. month 13
+                value = None
+            if value is None:
+                return _BAD
+        return timezone.make_aware(value, zone) if timezone.is_naive(value) else value
+
+    clean = _objects([one(v) for v in raw], raw.index)
+    bad = pd.Series(_is_bad(clean), index=raw.index)
+    return _blank(clean, bad), bad, _("not a date and time (use YYYY-MM-DD HH:MM, local time)")
+
+
 def _convert_fk(f, raw):
     codes = _as_text(raw)
     # A code with control characters matches nothing (and a NUL cannot be sent).
@@ -371,7 +408,9 @@ def _converter(f):
         return _convert_fk
     if isinstance(f, models.BooleanField):
         return _convert_bool
-    if isinstance(f, models.DateField) and not isinstance(f, models.DateTimeField):
+    if isinstance(f, models.DateTimeField):
+        return _convert_datetime
+    if isinstance(f, models.DateField):
         return _convert_date
     if isinstance(f, models.IntegerField):
         return _convert_int
@@ -585,6 +624,13 @@ def import_validate(
         values[name] = clean
         if progress:
             progress(1)
+
+    # Checks across the fields of a row that the layer declares (a closed work order needs
+    # its closing time): each gives a mask of failing rows, the field and a sentence.
+    if layer.import_check is not None:
+        for mask, fname, text in layer.import_check(values):
+            column = mapping.get(fname)
+            flag(mask, fname, frame[column].astype(object) if column else None, text)
 
     # Asset codes: required, and unique inside the file (never a silent last-one-wins).
     codes = values["code"]
