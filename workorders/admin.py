@@ -1,13 +1,15 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from geo_cm.admin import AssetAdmin
+from geo_cm.admin import AssetAdmin, AssetAdminForm
+from geo_cm.models import Subdistrict
 
 from . import services
-from .models import WorkOrder, WorkOrderEvent, WorkOrderPhoto
+from .models import Satisfaction, WorkOrder, WorkOrderEvent, WorkOrderPhoto
 
 CONTACT = ("reporter_name", "reporter_phone")
 # Set by the handling steps (services), never typed in the admin.
@@ -60,9 +62,68 @@ class PhotoInline(admin.TabularInline):
         return False
 
 
+STEPS = {
+    "dispatched": "workorder_dispatch",
+    "replied": "workorder_reply",
+    "resolved": "workorder_resolve",
+    "closed": "workorder_close",
+    "reopened": "workorder_reopen",
+    "rejected": "workorder_reject",
+}
+
+
+class StepForm(AssetAdminForm):
+    """The order's record, plus its next handling step (taken through the services)."""
+
+    step = forms.ChoiceField(label=_("next step"), required=False)
+    step_text = forms.CharField(
+        label=_("text for the reporter"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The reply, the resolution, or the reason for reopening or rejecting."),
+    )
+    step_satisfaction = forms.ChoiceField(
+        label=_("satisfaction"),
+        required=False,
+        choices=[("", "—"), *[c for c in Satisfaction.choices if c[0]]],
+        help_text=_("The reporter's rating, when closing."),
+    )
+    step_team = forms.ModelChoiceField(
+        label=_("dispatch to"),
+        required=False,
+        queryset=Subdistrict.objects.order_by("code"),
+        help_text=_("Default: the subdistrict the order lies in."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        machine = WorkOrder.status_machine
+        current = self.instance.status if self.instance.pk else machine.initial
+        self.fields["step"].choices = [("", _("no step now"))] + [
+            (s, machine.label(s)) for s in machine.states if s in machine.allowed(current)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        step = data.get("step")
+        if (
+            step in ("replied", "resolved", "reopened", "rejected")
+            and not (data.get("step_text") or "").strip()
+        ):
+            self.add_error("step_text", _("This step needs a text for the reporter."))
+        if step == "closed" and not data.get("step_satisfaction"):
+            self.add_error(
+                "step_satisfaction", _("Choose satisfied, basically, unsatisfied or none.")
+            )
+        return data
+
+
 @admin.register(WorkOrder)
 class WorkOrderAdmin(AssetAdmin):
-    """Work orders: what was reported is editable; the handling is done in its steps."""
+    """Work orders: what was reported is editable; the handling is done in its steps (the
+    "next step" fields below the record, or the field app and the API)."""
+
+    form = StepForm
 
     list_display = ("code", "category", "channel", "status", "received_at", "subdistrict",
                     "team", "satisfaction", "asset_code")  # fmt: skip
@@ -87,7 +148,34 @@ class WorkOrderAdmin(AssetAdmin):
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         hidden = set(self.get_exclude(request, obj) or ())
-        return [f for f in fields if f not in hidden]
+        step = ["step", "step_text", "step_satisfaction", "step_team"]
+        kept = [f for f in fields if f not in hidden and f not in step]
+        return kept + (step if obj is not None else [])
+
+    def save_model(self, request, obj, form, change):
+        # The record's own fields through the asset services (AssetAdmin), then the step.
+        form.changed_data[:] = [n for n in form.changed_data if not n.startswith("step")]
+        super().save_model(request, obj, form, change)
+        step = request.POST.get("step")
+        if not (change and step in STEPS):
+            return
+        text = request.POST.get("step_text", "").strip()
+        kwargs = {
+            "dispatched": {"team": Subdistrict.objects.filter(
+                pk=request.POST.get("step_team") or None).first(), "note": text},
+            "replied": {"text": text},
+            "resolved": {"resolution": text},
+            "closed": {"satisfaction": request.POST.get("step_satisfaction", ""), "note": text},
+            "reopened": {"reason": text},
+            "rejected": {"reason": text},
+        }[step]  # fmt: skip
+        try:
+            getattr(services, STEPS[step])(order=obj, by=request.user, **kwargs)
+        except (ValidationError, PermissionDenied) as exc:
+            self.message_user(
+                request, "; ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR
+            )
+        obj.refresh_from_db()
 
     @admin.action(description=_("Dispatch to the subdistrict they lie in"))
     def dispatch_to_subdistrict(self, request, queryset):

@@ -277,7 +277,8 @@ def _handle(rng, order, q):
         return _cut(order, events)
     late = rng.random() < 0.007 * q
     reply_delay = reply_span * (rng.uniform(1.05, 2.5) if late else rng.uniform(0.05, 0.85))
-    order.replied_at = order.received_at + reply_delay
+    # The team replies once the order has reached it.
+    order.replied_at = max(order.received_at + reply_delay, t + dt.timedelta(minutes=5))
     order.reply = "已收到，正在安排处理（演示）"
     step(S.REPLIED, order.replied_at, "replied", order.reply)
     if rng.random() < 0.04 * q:

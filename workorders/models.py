@@ -10,6 +10,7 @@ generically as a layer slug and the asset's id and code: this app imports no oth
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -106,7 +107,12 @@ class WorkOrder(Asset):
     reporter_name = models.CharField(_("reporter's name"), max_length=100, blank=True)
     reporter_phone = models.CharField(_("reporter's phone"), max_length=40, blank=True)
     # A photo link sent by a reporting app (Open311 media_url); staff only, never fetched.
-    media_url = models.URLField(_("photo link"), max_length=500, blank=True)
+    media_url = models.CharField(
+        _("photo link"),
+        max_length=500,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"])],
+    )
     reported_datum = models.CharField(
         _("datum reported in"), max_length=5, choices=Datum.choices, default=Datum.WGS84
     )

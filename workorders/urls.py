@@ -12,7 +12,7 @@ urlpatterns = [
     path("api/workorders/reports", views.ReportView.as_view(), name="workorders-report"),
     path("api/workorders/near", views.NearView.as_view(), name="workorders-near"),
     # Open311 GeoReport v2 (formats by suffix, as the specification names them).
-    path("open311/v2/", views.DiscoveryView.as_view(), {"fmt": "json"}, name="open311-root"),
+    path("open311/v2/", views.DiscoveryRootView.as_view(), {"fmt": "json"}, name="open311-root"),
     re_path(
         r"^open311/v2/discovery" + FMT, views.DiscoveryView.as_view(), name="open311-discovery"
     ),

@@ -292,6 +292,15 @@ class DiscoveryView(Open311View):
 SPEC_URL_V2 = open311.SPEC_URL
 
 
+class DiscoveryRootView(DiscoveryView):
+    """/open311/v2/ itself answers the discovery document (JSON)."""
+
+    @extend_schema(operation_id="open311DiscoveryRoot", summary="Service discovery (JSON)",
+                   **OPEN311_SCHEMA)  # fmt: skip
+    def get(self, request, fmt):
+        return super().get(request, fmt)
+
+
 class ServicesView(Open311View):
     @extend_schema(operation_id="open311Services", summary="Service list (categories)",
                    **OPEN311_SCHEMA)  # fmt: skip
