@@ -199,7 +199,8 @@ def main():
                         len(answer["ours"].encode()), len(answer["pins"].encode())))  # fmt: skip
     finally:
         connection.close()
-        _admin_sql(base, f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        if not os.environ.get("BENCH_KEEP"):  # keep the scratch database to look into it
+            _admin_sql(base, f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
     print(f"\nWork orders: {ORDERS:,} orders of {YEAR}, 9 subdistricts (medians of 3 runs)\n")
     print("| task | ours (s) | reference | reference (s) | ratio | answer bytes (ours / ref) |")
