@@ -173,15 +173,19 @@ def workorder_field_detail(*, order, user) -> dict:
     properties, the next statuses, the history of handling steps with their photos, and
     the concerned asset with the statuses it may move to when the user may change it."""
     flags = overdue_flags(order)
+
+    def when(value):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else None
+
     fields = [
         ("category", order.get_category_display()),
         ("channel", order.get_channel_display()),
-        ("received_at", iso(order.received_at)),
+        ("received_at", when(order.received_at)),
         ("address", order.address),
         ("description", order.description),
         ("subdistrict", order.subdistrict.name if order.subdistrict else None),
         ("team", order.team.name if order.team else None),
-        ("replied_at", iso(order.replied_at)),
+        ("replied_at", when(order.replied_at)),
         ("reopen_count", order.reopen_count),
     ]
     props = [
@@ -189,14 +193,20 @@ def workorder_field_detail(*, order, user) -> dict:
         for name, v in fields
     ]
     props.insert(3, {"field": "resolve_due", "label": str(_("resolution due")),
-                     "value": iso(flags["resolve_due"]),
+                     "value": when(flags["resolve_due"]),
                      "overdue": flags["resolve_overdue"]})  # fmt: skip
+    machine = WorkOrder.status_machine
     history = [
         {
             "at": iso(e.at),
             "action": e.get_action_display(),
             "user": e.user.get_username() if e.user else e.source,
-            "changes": {"status": [e.from_status, e.to_status]}
+            "changes": {
+                str(_("status")): [
+                    machine.label(e.from_status) if e.from_status else "",
+                    machine.label(e.to_status),
+                ]
+            }
             if e.from_status != e.to_status
             else {},
             "note": e.note,
@@ -207,7 +217,6 @@ def workorder_field_detail(*, order, user) -> dict:
         .prefetch_related("photos")
         .order_by("-at", "-id")[:30]
     ]
-    machine = WorkOrder.status_machine
     detail = {
         "source": "work-orders",
         "layer": "work-orders",
