@@ -1,11 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from geo_cm.admin import AssetAdmin, AssetAdminForm
+from geo_cm.admin import AssetAdmin, AssetAdminForm, ChangePhotoInline
 from geo_cm.models import Subdistrict
 
 from . import services
@@ -45,21 +44,12 @@ class EventInline(admin.TabularInline):
         return False
 
 
-class PhotoInline(admin.TabularInline):
+class PhotoInline(ChangePhotoInline):
+    """The order's photos, shown like those of asset changes."""
+
     model = WorkOrderPhoto
-    extra = 0
-    can_delete = False
     fields = ("preview", "event", "content_type", "size_bytes", "width", "height")
     readonly_fields = fields
-
-    @admin.display(description=_("photo"))
-    def preview(self, obj):
-        return format_html(
-            '<a href="{0}"><img src="{0}" style="max-height:120px"></a>', obj.image.url
-        )
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 STEPS = {
@@ -131,7 +121,7 @@ class WorkOrderAdmin(AssetAdmin):
     search_fields = ("code", "address", "description", "asset_code")
     date_hierarchy = "received_at"
     inlines = [EventInline, PhotoInline]
-    actions = ["dispatch_to_subdistrict"]
+    actions = ["dispatch_to_subdistrict", "confirm_proposed_asset"]
 
     def get_readonly_fields(self, request, obj=None):
         readonly = [*super().get_readonly_fields(request, obj), *WORKFLOW]
@@ -194,3 +184,19 @@ class WorkOrderAdmin(AssetAdmin):
             )
         if failed:
             self.message_user(request, " | ".join(failed[:10]), messages.WARNING)
+
+    @admin.action(description=_("Confirm the proposed asset"))
+    def confirm_proposed_asset(self, request, queryset):
+        done = 0
+        for order in queryset.exclude(asset_layer="").filter(asset_confirmed=False):
+            services.workorder_asset_confirm(
+                order=order,
+                layer_slug=order.asset_layer,
+                asset_code=order.asset_code,
+                by=request.user,
+            )
+            done += 1
+        self.message_user(
+            request,
+            ngettext("%(n)d asset confirmed.", "%(n)d assets confirmed.", done) % {"n": done},
+        )

@@ -38,6 +38,9 @@ urlpatterns = [
         name="workorders-field-detail",
     ),
     path("api/workorders/<str:pk>/status", views.StepView.as_view(), name="workorders-step"),
+    path(
+        "api/workorders/<str:pk>/asset", views.AssetConfirmView.as_view(), name="workorders-asset"
+    ),
     # Planners.
     path("workorders/hotspots/", views.hotspot_page, name="workorders-hotspots"),
     path("api/workorders/hotspots", views.HotspotView.as_view(), name="workorders-hotspots-api"),

@@ -648,6 +648,49 @@ class StepView(APIView):
         return response
 
 
+class AssetConfirmView(APIView):
+    permission_classes = [HandlerPermission]
+    parser_classes = [FormParser, MultiPartParser, JSONParser]
+
+    @extend_schema(
+        tags=["Work orders"],
+        operation_id="confirmWorkOrderAsset",
+        summary="Confirm the asset an order concerns: the proposed one, another, or none",
+        description=(
+            "Form or JSON: layer and code of the asset (a layer of the order's category), "
+            "or none=1. With neither, the proposed asset is confirmed. If-Match required."
+        ),
+        request=OpenApiTypes.OBJECT,
+        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 403: ERROR, 412: ERROR, 428: ERROR},
+    )
+    @idempotent
+    def post(self, request, pk):
+        order = _order(pk)
+        expected = if_match_version(request)
+        data = request.data if hasattr(request.data, "get") else {}
+        if str(data.get("none", "")) in ("1", "true", "on"):
+            layer, code = None, None
+        else:
+            layer = str(data.get("layer") or order.asset_layer or "")
+            code = str(data.get("code") or order.asset_code or "")
+            if not layer or not code:
+                raise ValidationError({"code": [_("No asset is proposed: give layer and code.")]})
+        try:
+            updated = services.workorder_asset_confirm(
+                order=order, layer_slug=layer, asset_code=code, by=request.user,
+                expected_version=expected,
+            )  # fmt: skip
+        except services.VersionConflict as exc:
+            return _conflict(order, expected, exc)
+        except DjangoValidationError as exc:
+            raise ValidationError(_django_errors(exc)) from exc
+        except PermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        response = Response(selectors.workorder_field_detail(order=updated, user=request.user))
+        response["ETag"] = f'"{updated.version}"'
+        return response
+
+
 def _conflict(order, expected, exc):
     """412 with the order's current state and the steps taken since the client's version."""
     order.refresh_from_db()

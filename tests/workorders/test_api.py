@@ -236,3 +236,19 @@ def test_field_layers_leave_work_orders_to_the_task_list(field_team, areas):
     assets = field_team.get("/api/field/nearby?near=118.62,32.05").json()["assets"]
     assert [a["layer"] for a in assets] == ["toilets"]
     assert Point(118.62, 32.05, srid=4326)
+
+
+def test_the_desk_confirms_the_proposed_asset_or_another(gis_client, areas):
+    factories.light("LD-P", lon=118.6201, lat=32.05)
+    factories.light("LD-Q", lon=118.6210, lat=32.05)
+    made = order("2023-06-01 21:00")
+    url = f"/api/workorders/{made.pk}/asset"
+    assert gis_client.post(url, {}).status_code == 428
+    body = gis_client.post(url, {}, HTTP_IF_MATCH='"1"').json()
+    assert (body["asset"]["code"], body["asset"]["confirmed"]) == ("LD-P", True)
+    other = gis_client.post(url, {"layer": "street-lights", "code": "LD-Q"}, HTTP_IF_MATCH='"2"')
+    assert other.json()["asset"]["code"] == "LD-Q"
+    wrong = gis_client.post(url, {"layer": "toilets", "code": "LD-Q"}, HTTP_IF_MATCH='"3"')
+    assert wrong.status_code == 400 and "asset_layer" in wrong.json()["errors"]
+    none = gis_client.post(url, {"none": "1"}, HTTP_IF_MATCH='"3"').json()
+    assert none["asset"] is None
