@@ -10,6 +10,8 @@ core asset services, and the event links that change's history row.
 
 import datetime as dt
 
+import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.db.models.functions import Distance
@@ -562,9 +564,6 @@ def workorder_import_check(values: dict) -> list:
     """The rules of ``WorkOrder.clean`` for a whole imported file at once (the layer's
     ``import_check``): ``values`` maps model fields to clean pandas Series (mapped fields
     only). Returns (mask of failing rows, field, sentence) triples."""
-    import numpy as np
-    import pandas as pd
-
     problems = []
     status = values.get("status")
     if status is not None:
