@@ -36,9 +36,17 @@ class EventInline(admin.TabularInline):
     model = WorkOrderEvent
     extra = 0
     can_delete = False
-    fields = ("at", "action", "from_status", "to_status", "user", "source", "note",
+    fields = ("at", "action", "from_label", "to_label", "user", "source", "note",
               "satisfaction", "asset_change")  # fmt: skip
     readonly_fields = fields
+
+    @admin.display(description=_("from"))
+    def from_label(self, obj):
+        return WorkOrder.status_machine.label(obj.from_status) if obj.from_status else "-"
+
+    @admin.display(description=_("to"))
+    def to_label(self, obj):
+        return WorkOrder.status_machine.label(obj.to_status) if obj.to_status else "-"
 
     def has_add_permission(self, request, obj=None):
         return False

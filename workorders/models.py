@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.gis.db import models
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -250,7 +251,7 @@ class WorkOrderEvent(models.Model):
         ordering = ["at", "id"]
 
     def __str__(self):
-        return f"{self.order.code} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.order.code} {self.get_action_display()} {localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 def _photo_path(instance, filename):
