@@ -8,28 +8,11 @@ from geo_cm.admin import AssetAdmin, AssetAdminForm, ChangePhotoInline
 from geo_cm.models import Subdistrict
 
 from . import services
-from .models import Satisfaction, WorkOrder, WorkOrderEvent, WorkOrderPhoto
+from .models import HANDLING_FIELDS, Satisfaction, WorkOrder, WorkOrderEvent, WorkOrderPhoto
 
 CONTACT = ("reporter_name", "reporter_phone")
-# Set by the handling steps (services), never typed in the admin.
-WORKFLOW = (
-    "status",
-    "team",
-    "dispatched_at",
-    "replied_at",
-    "reply",
-    "resolved_at",
-    "resolution",
-    "closed_at",
-    "satisfaction",
-    "reopened_at",
-    "reopen_count",
-    "rejection_reason",
-    "asset_layer",
-    "asset_code",
-    "asset_distance_m",
-    "asset_confirmed",
-)
+# Set by the handling steps (services) and the asset confirmation, never typed here.
+WORKFLOW = (*HANDLING_FIELDS, "asset_layer", "asset_code", "asset_distance_m", "asset_confirmed")
 
 
 class EventInline(admin.TabularInline):

@@ -13,7 +13,7 @@ from geo_cm.field.tasks import TaskSource
 from geo_cm.field.tasks import register as register_tasks
 from geo_cm.registry import Layer, register
 
-from .models import WorkOrder
+from .models import HANDLING_FIELDS, WorkOrder
 from .services import workorder_import_check
 
 STAFF_FIELDS = (
@@ -24,17 +24,7 @@ STAFF_FIELDS = (
     "received_at",
     "address",
     "description",
-    "team",
-    "dispatched_at",
-    "replied_at",
-    "reply",
-    "resolved_at",
-    "resolution",
-    "closed_at",
-    "satisfaction",
-    "reopened_at",
-    "reopen_count",
-    "rejection_reason",
+    *(f for f in HANDLING_FIELDS if f != "status"),
     "asset_layer",
     "asset_code",
     "asset_confirmed",

@@ -70,6 +70,21 @@ class WorkOrderStatus(models.TextChoices):
 S = WorkOrderStatus
 # Open: someone still has to act on it.
 OPEN_STATUSES = (S.RECEIVED, S.DISPATCHED, S.REPLIED, S.REOPENED)
+# What the handling steps set (workorders.services): the status, its times and texts.
+HANDLING_FIELDS = (
+    "status",
+    "team",
+    "dispatched_at",
+    "replied_at",
+    "reply",
+    "resolved_at",
+    "resolution",
+    "closed_at",
+    "satisfaction",
+    "reopened_at",
+    "reopen_count",
+    "rejection_reason",
+)
 
 
 class WorkOrder(Asset):

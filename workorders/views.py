@@ -604,48 +604,39 @@ class StepView(APIView):
             where = parse_point(f"{data.get('lon')},{data.get('lat')}", "lon")
         photos = checked_photos(request)
         common = {"order": order, "by": request.user, "expected_version": expected}
-        try:
+
+        def act():
             if target == S.DISPATCHED:
                 team = None
                 if data.get("team"):
                     team = Subdistrict.objects.filter(code=data["team"]).first()
                     if team is None:
                         raise ValidationError({"team": [_("No subdistrict with this code.")]})
-                updated = services.workorder_dispatch(team=team, note=note, **common)
-            elif target == S.REPLIED:
-                updated = services.workorder_reply(text=note, reported_from=where,
-                                                   photos=photos, **common)  # fmt: skip
-            elif target == S.RESOLVED:
-                updated = services.workorder_resolve(
+                return services.workorder_dispatch(team=team, note=note, **common)
+            if target == S.REPLIED:
+                return services.workorder_reply(text=note, reported_from=where, photos=photos,
+                                                **common)  # fmt: skip
+            if target == S.RESOLVED:
+                return services.workorder_resolve(
                     resolution=note,
                     asset_status=str(data.get("asset_status") or "") or None,
                     reported_from=where,
                     photos=photos,
                     **common,
                 )
-            elif target == S.CLOSED:
-                updated = services.workorder_close(
-                    satisfaction=str(data.get("satisfaction") or ""), note=note, **common
-                )
-            elif target == S.REOPENED:
-                updated = services.workorder_reopen(reason=note, **common)
-            elif target == S.REJECTED:
-                updated = services.workorder_reject(reason=note, **common)
-            else:
-                raise ValidationError(
-                    {"status": [_("Choose the new status: dispatched, replied, resolved, "
-                                  "closed, reopened or rejected.")]}
-                )  # fmt: skip
-        except services.VersionConflict as exc:
-            return _conflict(order, expected, exc)
-        except DjangoValidationError as exc:
-            raise ValidationError(_django_errors(exc)) from exc
-        except PermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from exc
-        detail = selectors.workorder_field_detail(order=updated, user=request.user)
-        response = Response(detail)
-        response["ETag"] = f'"{updated.version}"'
-        return response
+            if target == S.CLOSED:
+                satisfaction = str(data.get("satisfaction") or "")
+                return services.workorder_close(satisfaction=satisfaction, note=note, **common)
+            if target == S.REOPENED:
+                return services.workorder_reopen(reason=note, **common)
+            if target == S.REJECTED:
+                return services.workorder_reject(reason=note, **common)
+            raise ValidationError(
+                {"status": [_("Choose the new status: dispatched, replied, resolved, "
+                              "closed, reopened or rejected.")]}
+            )  # fmt: skip
+
+        return _step_answer(request, order, expected, act)
 
 
 class AssetConfirmView(APIView):
@@ -675,20 +666,32 @@ class AssetConfirmView(APIView):
             code = str(data.get("code") or order.asset_code or "")
             if not layer or not code:
                 raise ValidationError({"code": [_("No asset is proposed: give layer and code.")]})
-        try:
-            updated = services.workorder_asset_confirm(
+        return _step_answer(
+            request,
+            order,
+            expected,
+            lambda: services.workorder_asset_confirm(
                 order=order, layer_slug=layer, asset_code=code, by=request.user,
                 expected_version=expected,
-            )  # fmt: skip
-        except services.VersionConflict as exc:
-            return _conflict(order, expected, exc)
-        except DjangoValidationError as exc:
-            raise ValidationError(_django_errors(exc)) from exc
-        except PermissionDenied as exc:
-            raise exceptions.PermissionDenied(str(exc)) from exc
-        response = Response(selectors.workorder_field_detail(order=updated, user=request.user))
-        response["ETag"] = f'"{updated.version}"'
-        return response
+            ),
+        )  # fmt: skip
+
+
+def _step_answer(request, order, expected, act):
+    """Take a handling step (``act()`` returns the order after it): the field app's detail
+    with the new ETag, or the refusal as the API's error (412 with what changed since the
+    client's version, 400 naming the field, 403)."""
+    try:
+        updated = act()
+    except services.VersionConflict as exc:
+        return _conflict(order, expected, exc)
+    except DjangoValidationError as exc:
+        raise ValidationError(_django_errors(exc)) from exc
+    except PermissionDenied as exc:
+        raise exceptions.PermissionDenied(str(exc)) from exc
+    response = Response(selectors.workorder_field_detail(order=updated, user=request.user))
+    response["ETag"] = f'"{updated.version}"'
+    return response
 
 
 def _conflict(order, expected, exc):
