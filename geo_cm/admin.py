@@ -1,6 +1,6 @@
 """Admin for the platform core, and the base class every domain app's admin derives from.
 
-Asset edits made in the admin go through `geo_cm.services`, like every other write: the
+Asset edits made in the admin go through `geo_cm.assets`, like every other write: the
 status passes the state machine, the subdistrict is derived and the history is kept.
 """
 
@@ -11,7 +11,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
 
-from . import selectors, services
+from . import assets, selectors
 from .basemaps import leaflet_tiles
 from .models import ChangePhoto, ChangeRecord, District, StaffScope, Subdistrict
 
@@ -32,7 +32,7 @@ class AssetAdminForm(forms.ModelForm):
 
 
 class AssetAdmin(LeafletGeoAdmin):
-    """Map widget, filters by subdistrict and status, writes through the services."""
+    """Map widget, filters by subdistrict and status, writes through the asset-write module."""
 
     form = AssetAdminForm
     settings_overrides = {
@@ -68,7 +68,7 @@ class AssetAdmin(LeafletGeoAdmin):
         }
         if change:
             stored = type(obj).objects.get(pk=obj.pk)
-            saved = services.asset_update(
+            saved = assets.asset_update(
                 asset=stored, values=values, by=request.user, source="admin"
             )
         else:
@@ -77,7 +77,7 @@ class AssetAdmin(LeafletGeoAdmin):
                 for name in form.cleaned_data
                 if name in {f.name for f in obj._meta.concrete_fields}
             }
-            saved = services.asset_create(
+            saved = assets.asset_create(
                 model=type(obj), values=values, by=request.user, source=f"admin:{request.user}"
             )
         obj.pk = saved.pk
@@ -85,7 +85,7 @@ class AssetAdmin(LeafletGeoAdmin):
 
     def delete_model(self, request, obj):
         try:
-            services.asset_delete(asset=obj, by=request.user)
+            assets.asset_delete(asset=obj, by=request.user)
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), messages.ERROR)
 

@@ -4,6 +4,7 @@ All geometries are EPSG:4326 (WGS84 longitude/latitude) with a spatial index.
 """
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.db import models
 from django.utils.translation import gettext_lazy as _
@@ -60,7 +61,7 @@ class Asset(models.Model):
     """Fields every managed asset carries.
 
     ``code`` is the bureau's asset number, unique per layer and the key for import upserts.
-    ``subdistrict`` is derived from the location by `geo_cm.services` (never typed in).
+    ``subdistrict`` is derived from the location by `geo_cm.assets` (never typed in).
     ``status`` is declared by each model with its choices and ``status_machine``.
     ``version`` increases on every change (optimistic concurrency, ETag).
     """
@@ -128,12 +129,33 @@ class ChangeRecord(models.Model):
         _("reported from"), srid=4326, null=True, blank=True, spatial_index=False
     )
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # The object that caused the change, when there is one (the work order whose
+    # resolution repaired a light): set by ``asset_set_status(..., related=obj)``.
+    related_type = models.ForeignKey(
+        ContentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("related type"),
+    )
+    related_id = models.BigIntegerField(_("related id"), null=True, blank=True)
+    related = GenericForeignKey("related_type", "related_id")
 
     class Meta:
         verbose_name = _("change record")
         verbose_name_plural = _("change history")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-at"]),
+            # Partial: the many unlinked rows of a bulk import cost this index nothing.
+            models.Index(
+                fields=["related_type", "related_id"],
+                condition=models.Q(related_id__isnull=False),
+                name="geocm_change_related",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.object_code} {self.get_action_display()} {self.at:%Y-%m-%d %H:%M}"

@@ -1,7 +1,7 @@
 """Explicit state machines for asset status fields.
 
 A machine is a table of allowed transitions. It is declared next to the model it governs
-and enforced in one place, `geo_cm.services.asset_set_status`; nothing writes a status
+and enforced in one place, `geo_cm.assets` (`rules.status_change_check`); nothing writes a status
 field directly.
 """
 

@@ -49,3 +49,8 @@ def coverage_refresh_enqueue(*, model) -> int:
                 is not None
             )
     return queued
+
+
+def coverage_on_assets_changed(sender, **_kwargs) -> None:
+    """Receiver of ``geo_cm.assets.assets_changed``: refresh what ``sender``'s rows feed."""
+    coverage_refresh_enqueue(model=sender)

@@ -20,7 +20,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import services
+from .. import assets
 from ..api.idempotency import idempotent
 from ..api.params import parse_id, parse_point, reject_unknown
 from ..basemaps import basemap_config
@@ -149,7 +149,7 @@ class StatusView(FieldView):
         photos = checked_photos(request)
         try:
             if new_status == asset.status and photos:
-                updated = services.asset_update(
+                updated = assets.asset_update(
                     asset=asset,
                     values={},
                     by=request.user,
@@ -160,7 +160,7 @@ class StatusView(FieldView):
                     photos=photos,
                 )
             else:
-                updated = services.asset_set_status(
+                updated = assets.asset_set_status(
                     asset=asset,
                     status=new_status,
                     by=request.user,
@@ -170,7 +170,7 @@ class StatusView(FieldView):
                     reported_from=where,
                     photos=photos,
                 )
-        except services.VersionConflict as exc:
+        except assets.VersionConflict as exc:
             return _conflict(lay, asset, expected, exc)
         except DjangoValidationError as exc:
             raise ValidationError(exc.message_dict) from exc

@@ -72,6 +72,8 @@ class Validated:
     warnings: list[str] = field(default_factory=list)
     extent: tuple[float, float, float, float] | None = None
     outside_district: int = 0
+    # Per clean row: whether its code was generated here (the file gave none).
+    generated: np.ndarray | None = None
 
     @property
     def ok(self) -> bool:

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo_cm.imports.commit import _stage_column
+from geo_cm.assets import copy_cells
 from geo_cm.imports.services import import_file
 from geo_cm.imports.validate import _as_text, _hex_wkb, _one_text
 from geo_cm.models import ChangeRecord
@@ -42,14 +42,14 @@ def test_point_wkb_packed_with_numpy_is_geos_wkb():
 
 def test_copy_cells_escape_text_and_mark_null():
     values = np.array(["a\tb", "c\\d", None, "e\nf\rg", "plain"], dtype=object)
-    assert _stage_column(values, "CharField") == [
+    assert copy_cells(values, "CharField") == [
         "a\\tb",
         "c\\\\d",
         "\\N",
         "e\\nf\\rg",
         "plain",
     ]
-    assert _stage_column(np.array([True, None, False], dtype=object), "BooleanField") == [
+    assert copy_cells(np.array([True, None, False], dtype=object), "BooleanField") == [
         "t",
         "\\N",
         "f",
