@@ -103,7 +103,14 @@ class DistrictAdmin(LeafletGeoAdmin):
 @admin.register(Subdistrict)
 class SubdistrictAdmin(LeafletGeoAdmin):
     settings_overrides = AssetAdmin.settings_overrides
-    list_display = ("code", "code_old", "name", "managed_by", "geometry_is_synthetic")
+    list_display = (
+        "code",
+        "code_old",
+        "name",
+        "abbreviation",
+        "managed_by",
+        "geometry_is_synthetic",
+    )
     search_fields = ("code", "code_old", "name")
 
 

@@ -11,6 +11,7 @@ from .models import Asset
 from .registry import registry
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+PREFIX_RE = re.compile(r"^[A-Z][A-Z0-9]{0,5}$")
 
 
 def _field(model, name):
@@ -121,6 +122,12 @@ def check_layer(layer):
                 "Aliases map source columns to existing model fields.",
                 13,
             )
+    if not PREFIX_RE.match(layer.code_prefix or ""):
+        err(
+            f"code_prefix '{layer.code_prefix}' is not 1-6 capital letters or digits.",
+            'Declare the letters of the layer\'s asset codes, e.g. code_prefix="GC".',
+            14,
+        )
     return errors
 
 

@@ -40,6 +40,13 @@ class Subdistrict(models.Model):
     code_old = models.CharField(_("former code"), max_length=12, blank=True)
     name = models.CharField(_("name"), max_length=100)
     name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    # The letters of the subdistrict in generated asset codes (GC-JP-0042 for 江浦 JP).
+    abbreviation = models.CharField(
+        _("abbreviation"),
+        max_length=6,
+        blank=True,
+        help_text=_("Capital letters used in generated asset codes, e.g. JP for 江浦街道."),
+    )
     managed_by = models.CharField(_("managed by"), max_length=100, blank=True)
     geom = models.MultiPolygonField(_("boundary"), srid=4326)
     geometry_is_synthetic = models.BooleanField(
@@ -55,6 +62,11 @@ class Subdistrict(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def code_letters(self) -> str:
+        """The abbreviation, else the 3-digit township number of the code (004)."""
+        return self.abbreviation or self.code[6:9]
 
 
 class Asset(models.Model):

@@ -56,6 +56,8 @@ class Layer:
         clean columns (model field -> pandas Series, only the mapped fields), it returns
         (boolean mask of failing rows, field, sentence) triples; failing rows are row errors.
     coverage: the layer's coverage rule (CoverageSpec), if it serves an area.
+    code_prefix: the letters that start the codes GeoCM generates for records imported
+        without one (``GC`` gives ``GC-JP-0042``: prefix, subdistrict, sequence).
     """
 
     slug: str
@@ -75,6 +77,7 @@ class Layer:
     import_aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     import_check: Callable | None = None
     coverage: CoverageSpec | None = None
+    code_prefix: str = ""
     order: int = 100
 
     @property

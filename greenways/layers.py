@@ -9,6 +9,7 @@ from .models import Segment
 register(
     Layer(
         slug="greenways",
+        code_prefix="GW",
         model=Segment,
         title_zh="绿道",
         title_en="Greenways",

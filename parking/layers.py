@@ -25,6 +25,7 @@ FACILITY_PUBLIC = (
 register(
     Layer(
         slug="parking-facilities",
+        code_prefix="TC",
         model=Facility,
         title_zh="停车场",
         title_en="Parking facilities",
@@ -70,6 +71,7 @@ register(
 register(
     Layer(
         slug="parking-berths",
+        code_prefix="BW",
         model=Berth,
         title_zh="停车泊位",
         title_en="Parking berths",

@@ -30,12 +30,14 @@ class Facility(Asset):
         GARAGE = "garage", _("multi-storey garage")
         UNDERGROUND = "underground", _("underground")
         MECHANICAL = "mechanical", _("mechanical")
+        UNKNOWN = "unknown", _("unknown")
 
     class Ownership(models.TextChoices):
         PUBLIC = "public", _("public")
         INSTITUTION = "institution", _("institution")
         COMMERCIAL = "commercial", _("commercial")
         RESIDENTIAL = "residential", _("residential")
+        UNKNOWN = "unknown", _("unknown")
 
     status_machine = StateMachine.build(
         FacilityStatus,
@@ -51,8 +53,11 @@ class Facility(Asset):
 
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    ownership = models.CharField(_("ownership"), max_length=20, choices=Ownership.choices)
+    # A map export (Amap) gives name, place and berths; kind and ownership come later.
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.UNKNOWN)
+    ownership = models.CharField(
+        _("ownership"), max_length=20, choices=Ownership.choices, default=Ownership.UNKNOWN
+    )
     total_berths = models.PositiveIntegerField(_("total berths"))
     ev_berths = models.PositiveIntegerField(_("EV charging berths"), default=0)
     accessible_berths = models.PositiveIntegerField(_("accessible berths"), default=0)

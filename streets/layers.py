@@ -9,6 +9,7 @@ from .models import BackAlleyProject, LightingRetrofit, Road, StreetLight
 register(
     Layer(
         slug="roads",
+        code_prefix="DL",
         model=Road,
         title_zh="道路",
         title_en="Roads",
@@ -45,6 +46,7 @@ register(
 register(
     Layer(
         slug="back-alleys",
+        code_prefix="BJ",
         model=BackAlleyProject,
         title_zh="背街小巷整治",
         title_en="Back-alley projects",
@@ -94,6 +96,7 @@ register(
 register(
     Layer(
         slug="street-lights",
+        code_prefix="LD",
         model=StreetLight,
         title_zh="路灯",
         title_en="Street lights",
@@ -144,6 +147,7 @@ register(
 register(
     Layer(
         slug="lighting-retrofits",
+        code_prefix="GZ",
         model=LightingRetrofit,
         title_zh="路灯节能改造",
         title_en="Lighting retrofits",

@@ -117,6 +117,8 @@ class StreetLight(Asset):
         LED = "led", _("LED")
         HPS = "hps", _("high-pressure sodium")
         OTHER = "other", _("other")
+        # Surveys often locate lights long before anyone records their lamps.
+        UNKNOWN = "unknown", _("unknown")
 
     status_machine = StateMachine.build(
         LightStatus,
@@ -137,8 +139,11 @@ class StreetLight(Asset):
         related_name="lights",
         verbose_name=_("road"),
     )
-    lamp_type = models.CharField(_("lamp type"), max_length=10, choices=LampType.choices)
-    power_w = models.PositiveIntegerField(_("power (W)"))
+    lamp_type = models.CharField(
+        _("lamp type"), max_length=10, choices=LampType.choices, default=LampType.UNKNOWN
+    )
+    # NULL: not known yet (a position survey); a new record needs only code and location.
+    power_w = models.PositiveIntegerField(_("power (W)"), null=True, blank=True)
     smart_controller = models.BooleanField(_("smart controller"), default=False)
     status = models.CharField(
         _("status"), max_length=20, choices=LightStatus.choices, default=LightStatus.WORKING

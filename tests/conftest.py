@@ -28,13 +28,18 @@ def areas(db):
         boundary_source="test square",
     )
     west = Subdistrict.objects.create(
-        district=district, code="320111004000", name="江浦街道", geom=square(WEST)
+        district=district,
+        code="320111004000",
+        name="江浦街道",
+        abbreviation="JP",
+        geom=square(WEST),
     )
     east = Subdistrict.objects.create(
         district=district,
         code="320192007000",
         code_old="320111001000",
         name="泰山街道",
+        abbreviation="TS",
         geom=square(EAST),
     )
     return {"district": district, "west": west, "east": east}

@@ -26,6 +26,7 @@ TOILET_PUBLIC = (
 register(
     Layer(
         slug="toilets",
+        code_prefix="GC",
         model=Toilet,
         title_zh="公共厕所",
         title_en="Public toilets",

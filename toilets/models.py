@@ -23,6 +23,7 @@ class Toilet(Asset):
         SCENIC = "scenic", _("scenic-area toilet")
         RURAL = "rural", _("rural public toilet")
         ALLIANCE = "alliance", _("open-alliance social unit")
+        UNKNOWN = "unknown", _("unknown")
 
     class Grade(models.TextChoices):
         CLASS_1 = "1", _("class I")
@@ -53,7 +54,9 @@ class Toilet(Asset):
 
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    category = models.CharField(
+        _("category"), max_length=20, choices=Category.choices, default=Category.UNKNOWN
+    )
     grade = models.CharField(
         _("grade"), max_length=4, choices=Grade.choices, default=Grade.UNGRADED
     )

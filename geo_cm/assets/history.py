@@ -143,7 +143,7 @@ def updated_sql(old: str, new: str, fields: list) -> str:
 
 
 def history_action(changes: dict, status_field: str = "status") -> str:
-    """"status" when the status is the only change, else "update"."""
+    """ "status" when the status is the only change, else "update"."""
     if set(changes) == {status_field}:
         return ChangeRecord.Action.STATUS
     return ChangeRecord.Action.UPDATE

@@ -7,6 +7,7 @@ from .models import PopulationArea
 register(
     Layer(
         slug="population",
+        code_prefix="RK",
         model=PopulationArea,
         title_zh="人口分布",
         title_en="Population",

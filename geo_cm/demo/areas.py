@@ -38,21 +38,22 @@ class Town:
 
     name: str
     name_en: str
+    abbreviation: str
     lon: float
     lat: float
     urban: bool
 
 
 TOWNS = (
-    Town("泰山街道", "Taishan Subdistrict", 118.725, 32.115, True),
-    Town("顶山街道", "Dingshan Subdistrict", 118.690, 32.125, True),
-    Town("沿江街道", "Yanjiang Subdistrict", 118.655, 32.075, True),
-    Town("盘城街道", "Pancheng Subdistrict", 118.735, 32.190, False),
-    Town("江浦街道", "Jiangpu Subdistrict", 118.615, 32.065, True),
-    Town("桥林街道", "Qiaolin Subdistrict", 118.505, 31.945, False),
-    Town("汤泉街道", "Tangquan Subdistrict", 118.530, 32.130, False),
-    Town("星甸街道", "Xingdian Subdistrict", 118.440, 32.090, False),
-    Town("永宁街道", "Yongning Subdistrict", 118.620, 32.200, False),
+    Town("泰山街道", "Taishan Subdistrict", "TS", 118.725, 32.115, True),
+    Town("顶山街道", "Dingshan Subdistrict", "DS", 118.690, 32.125, True),
+    Town("沿江街道", "Yanjiang Subdistrict", "YJ", 118.655, 32.075, True),
+    Town("盘城街道", "Pancheng Subdistrict", "PC", 118.735, 32.190, False),
+    Town("江浦街道", "Jiangpu Subdistrict", "JP", 118.615, 32.065, True),
+    Town("桥林街道", "Qiaolin Subdistrict", "QL", 118.505, 31.945, False),
+    Town("汤泉街道", "Tangquan Subdistrict", "TQ", 118.530, 32.130, False),
+    Town("星甸街道", "Xingdian Subdistrict", "XD", 118.440, 32.090, False),
+    Town("永宁街道", "Yongning Subdistrict", "YN", 118.620, 32.200, False),
 )
 
 # Seeds keep at least this far (metres) from the outline: 盘城's rough location falls
@@ -126,6 +127,7 @@ def load_areas() -> tuple[District, list[Subdistrict]]:
                 "code_old": row["code_old"],
                 "name": town.name,
                 "name_en": town.name_en,
+                "abbreviation": town.abbreviation,
                 "managed_by": row["managed_by"],
                 "geom": _geos(shapes[town.name]),
                 "geometry_is_synthetic": True,

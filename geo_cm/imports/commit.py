@@ -4,8 +4,8 @@ The clean columns of a ``Validated`` become COPY cells of a staging table; the a
 module does the rest (upsert, subdistricts, version, history, the checks under the lock,
 ``assets_changed``) by the rules every other asset write follows. A commit is one
 transaction: any refusal or database error rolls everything back, and the ImportRecord
-says why. ``import_plan`` stages the same rows without writing to count what a commit
-would create, update, leave unchanged and delete.
+says why. A dry run stages the same rows without writing to count what a commit would
+create, update, leave unchanged and delete.
 """
 
 import psycopg2
@@ -22,11 +22,6 @@ from .validate import Validated, importable_fields
 
 # The importer's refusals are the bulk writer's: one class, one sentence for the user.
 CommitError = BulkWriteError
-
-
-def staged_fields(validated: Validated) -> list:
-    """The model fields the import writes: mapped columns, constants and the code."""
-    return [f for f in importable_fields(validated.layer) if f.name in validated.values]
 
 
 def new_record_values(layer, fields) -> dict:
@@ -57,10 +52,17 @@ def _replaced_area(mode: str, subdistrict: str | None) -> Subdistrict | None:
 
 
 def bulk_write_for(
-    validated: Validated, *, mode: str, by=None, source: str = "", subdistrict=None, dry=False
+    *,
+    layer,
+    fields_named: list[str],
+    mode: str,
+    by=None,
+    source: str = "",
+    subdistrict=None,
+    dry=False,
 ) -> BulkWrite:
-    layer = validated.layer
-    fields = staged_fields(validated)
+    """The asset-write module's bulk writer for an import of ``fields_named`` into ``layer``."""
+    fields = [f for f in importable_fields(layer) if f.name in fields_named]
     return BulkWrite(
         model=layer.model,
         fields=fields,
@@ -89,7 +91,7 @@ def stage_chunk(writer: BulkWrite, cursor, validated: Validated) -> Counts:
     )
 
 
-def _refused(exc: Exception) -> CommitError:
+def refused(exc: Exception) -> CommitError:
     """A database refusal as the importer's sentence."""
     text = str(exc)
     if "violates foreign key constraint" in text:
@@ -138,21 +140,6 @@ def _first_line(exc: Exception) -> str:
 DATABASE_ERRORS = (IntegrityError, DatabaseError, psycopg2.Error)
 
 
-def import_plan(*, validated: Validated, mode: str, subdistrict: str | None = None) -> Counts:
-    """What a commit of ``validated`` would do (created, updated, unchanged, deleted),
-    counted on a staging table with no lock and nothing written."""
-    writer = bulk_write_for(validated, mode=mode, subdistrict=subdistrict, dry=True)
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            writer.begin(cursor)
-            stage_chunk(writer, cursor, validated)
-            counts = writer.finish(cursor)
-            transaction.set_rollback(True)
-    except DATABASE_ERRORS as exc:
-        raise _refused(exc) from exc
-    return counts
-
-
 def import_commit(
     *,
     validated: Validated,
@@ -182,7 +169,12 @@ def import_commit(
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             writer = bulk_write_for(
-                validated, mode=mode, by=by, source=record.source_label, subdistrict=subdistrict
+                layer=validated.layer,
+                fields_named=list(validated.values),
+                mode=mode,
+                by=by,
+                source=record.source_label,
+                subdistrict=subdistrict,
             )
             writer.begin(cursor)
             tick("staged")
@@ -195,7 +187,7 @@ def import_commit(
             record.finished_at = timezone.now()
             record.save()
     except DATABASE_ERRORS as exc:
-        raise _refused(exc) from exc
+        raise refused(exc) from exc
     return record
 
 

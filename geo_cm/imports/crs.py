@@ -219,3 +219,152 @@ def geometries_to_wgs84(geoms: np.ndarray, *, crs: AllowedCRS) -> np.ndarray:
         return np.column_stack([x, y])
 
     return shapely.transform(geoms, _apply)
+
+
+# --- does the declared CRS fit the coordinates? -------------------------------------------
+
+# Gauss–Krüger zones are used a little beyond their 3-degree band (Pukou straddles 118.5°E
+# and is often kept in one zone): a zone's area of use is widened by this much (degrees).
+ZONE_MARGIN_DEG = 1.0
+# The place the data should be: the district's extent widened by this much (degrees).
+REGION_MARGIN_DEG = 0.2
+# Coordinates sampled for the check (evenly over the file).
+FIT_SAMPLE = 2000
+# Share of the sample that must land in place for a CRS to "fit".
+FIT_SHARE = 0.9
+
+
+@cache
+def area_of_use(epsg: int) -> tuple[float, float, float, float]:
+    """(west, south, east, north) degrees where ``epsg`` (an allow-listed code) applies,
+    from the EPSG registry, widened by ZONE_MARGIN_DEG for projected zones."""
+    from pyproj import CRS
+
+    if epsg not in ALLOWED:  # only allow-listed integers ever reach pyproj
+        raise CRSError(f"EPSG:{epsg} is not allow-listed")
+    bounds = CRS.from_epsg(epsg).area_of_use
+    w, s, e, n = (-180.0, -90.0, 180.0, 90.0) if bounds is None else bounds.bounds
+    if not ALLOWED[epsg].geographic:
+        w, s, e, n = (
+            w - ZONE_MARGIN_DEG,
+            s - ZONE_MARGIN_DEG,
+            e + ZONE_MARGIN_DEG,
+            n + ZONE_MARGIN_DEG,
+        )
+    return w, s, e, n
+
+
+def _lonlat(xy: np.ndarray, crs: AllowedCRS) -> np.ndarray:
+    if crs.epsg == 4326:
+        return xy
+    with np.errstate(all="ignore"):
+        x, y = _transformer(crs.epsg).transform(xy[:, 0], xy[:, 1], errcheck=False)
+    return np.column_stack([x, y])
+
+
+def _share_inside(lonlat: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    w, s, e, n = box
+    with np.errstate(invalid="ignore"):
+        inside = (
+            (lonlat[:, 0] >= w) & (lonlat[:, 0] <= e) & (lonlat[:, 1] >= s) & (lonlat[:, 1] <= n)
+        )
+    return float(inside.mean()) if len(inside) else 0.0
+
+
+def _sample_xy(geoms: np.ndarray) -> np.ndarray:
+    present = geoms[~shapely.is_missing(geoms)]
+    if len(present) > FIT_SAMPLE:
+        present = present[np.linspace(0, len(present) - 1, FIT_SAMPLE).astype(int)]
+    if not len(present):
+        return np.zeros((0, 2))
+    with np.errstate(all="ignore"):
+        points = shapely.point_on_surface(shapely.force_2d(present))
+    xy = shapely.get_coordinates(points)
+    return xy[np.isfinite(xy).all(axis=1)]
+
+
+def _candidate_order(declared: AllowedCRS):
+    """Allow-listed CRSs, the likeliest first: the declared datum, then CGCS2000, WGS 84."""
+    rank = {declared.datum: 0, "cgcs2000": 1, "wgs84": 2}
+    return sorted(ALLOWED.values(), key=lambda c: (rank.get(c.datum, 3), c.epsg))
+
+
+def crs_fit_problem(
+    *, geoms: np.ndarray, declared: AllowedCRS, region: tuple[float, float, float, float] | None
+) -> str | None:
+    """A sentence when the coordinates of ``geoms`` (in the declared CRS) do not fit it,
+    naming the allow-listed CRS they fit when there is one; None when they fit.
+
+    They do not fit when most of them fall outside the declared CRS's area of use, or
+    outside ``region`` (the district's extent, lon/lat) while another allow-listed CRS (or
+    the declared one with x and y swapped) puts nearly all of them inside. Catches a zone
+    mix-up (4548 for 4549), swapped axes and degrees declared as metres (and back).
+    """
+    xy = _sample_xy(geoms)
+    if not len(xy):
+        return None
+    if region is not None:
+        w, s, e, n = region
+        region = (w - REGION_MARGIN_DEG, s - REGION_MARGIN_DEG, e + REGION_MARGIN_DEG,
+                  n + REGION_MARGIN_DEG)  # fmt: skip
+
+    def placed(crs: AllowedCRS, coords: np.ndarray) -> tuple[float, float, np.ndarray]:
+        lonlat = _lonlat(coords, crs)
+        in_use = _share_inside(lonlat, area_of_use(crs.epsg))
+        in_region = _share_inside(lonlat, region) if region is not None else in_use
+        return in_use, min(in_use, in_region), lonlat
+
+    in_use, in_place, lonlat = placed(declared, xy)
+    if in_use >= 0.5 and in_place >= 0.5:
+        return None
+    swapped = xy[:, ::-1]
+    fits = []
+    for candidate in _candidate_order(declared):
+        for coords, is_swapped in ((xy, False), (swapped, True)):
+            if candidate.epsg == declared.epsg and not is_swapped:
+                continue
+            if placed(candidate, coords)[1] >= FIT_SHARE:
+                fits.append((candidate, is_swapped))
+    where = _where(lonlat)
+    if not fits and in_use >= 0.5:
+        return None  # in place for its CRS, just not here: the outside-district warning says so
+    if in_use < 0.5:
+        text = _(
+            "The coordinates do not fit the declared coordinate system EPSG:%(epsg)d "
+            "(%(title)s): in it they fall %(where)s, outside its area of use."
+        )
+    else:
+        text = _(
+            "The coordinates do not fit the declared coordinate system EPSG:%(epsg)d "
+            "(%(title)s): in it they fall %(where)s, far from the district."
+        )
+    text %= {"epsg": declared.epsg, "title": declared.title, "where": where}
+    if not fits:
+        return text + " " + _("No coordinate system GeoCM accepts places them in the district.")
+    best, is_swapped = fits[0]
+    if is_swapped:
+        hint = _(
+            "They fit EPSG:%(epsg)d (%(title)s) with x and y swapped (the file gives the "
+            "north/latitude first): swap the coordinate columns or axes."
+        )
+    elif best.geographic and not declared.geographic:
+        hint = _(
+            "The numbers are degrees, not metres: they fit EPSG:%(epsg)d (%(title)s); "
+            "declare that one."
+        )
+    elif declared.geographic and not best.geographic:
+        hint = _(
+            "The numbers are metres, not degrees: they fit EPSG:%(epsg)d (%(title)s); "
+            "declare that one."
+        )
+    else:
+        hint = _("They fit EPSG:%(epsg)d (%(title)s): declare that one.")
+    return text + " " + hint % {"epsg": best.epsg, "title": best.title}
+
+
+def _where(lonlat: np.ndarray) -> str:
+    finite = lonlat[np.isfinite(lonlat).all(axis=1)]
+    if not len(finite):
+        return _("nowhere on Earth")
+    lon, lat = np.median(finite[:, 0]), np.median(finite[:, 1])
+    return _("around %(lon).2f°, %(lat).2f°") % {"lon": lon, "lat": lat}

@@ -32,14 +32,18 @@ class ImportRecord(models.Model):
     file_name = models.CharField(_("file name"), max_length=300)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     driver = models.CharField(_("format"), max_length=40, blank=True)
+    source_layer = models.CharField(_("layer in the file"), max_length=200, blank=True)
     encoding = models.CharField(_("encoding"), max_length=40, blank=True)
     crs = models.CharField(_("coordinate system"), max_length=40, blank=True)
     offset = models.CharField(_("coordinate offset"), max_length=10, blank=True)
     mode = models.CharField(_("mode"), max_length=10, choices=Mode.choices)
     subdistrict = models.CharField(_("subdistrict replaced"), max_length=12, blank=True)
     repair = models.BooleanField(_("repair invalid geometries"), default=False)
+    centroids = models.BooleanField(_("a point inside each shape"), default=False)
+    # {field: "column"}, {field: {"column": c, "default": v}} or {field: {"constant": v}}.
     mapping = models.JSONField(_("field mapping"), default=dict)
     total = models.PositiveIntegerField(_("features in the file"), default=0)
+    # For a dry run (status validated): what a commit would do.
     created = models.PositiveIntegerField(_("created"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)
     unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
@@ -77,6 +81,7 @@ class ImportUpload(models.Model):
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     layer = models.CharField(_("layer"), max_length=100)
     file_name = models.CharField(_("file name"), max_length=300)
+    source_layer = models.CharField(_("layer in the file"), max_length=200, blank=True)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     content = models.BinaryField(_("content"), editable=False)
@@ -88,6 +93,7 @@ class ImportUpload(models.Model):
     )
     subdistrict = models.CharField(_("subdistrict replaced"), max_length=12, blank=True)
     repair = models.BooleanField(_("repair invalid geometries"), default=False)
+    centroids = models.BooleanField(_("a point inside each shape"), default=False)
     # None until the user edits it: the proposal from the layer's declaration applies.
     mapping = models.JSONField(_("field mapping"), null=True, blank=True)
     validation = models.ForeignKey(
@@ -130,4 +136,6 @@ class ImportUpload(models.Model):
             "mode": self.mode,
             "subdistrict": self.subdistrict or None,
             "repair": self.repair,
+            "source_layer": self.source_layer or None,
+            "centroids": self.centroids,
         }

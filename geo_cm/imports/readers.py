@@ -28,6 +28,83 @@ class ReadError(ValueError):
     """The file cannot be read as a layer (a 400 with the reason; nothing was written)."""
 
 
+# Choosing every layer of a KML file at once (its folders are often one data set).
+ALL_LAYERS = "*"
+
+
+@dataclass(frozen=True)
+class FileLayer:
+    """One layer of a multi-layer file (GeoPackage table, KML folder)."""
+
+    name: str
+    geometry_type: str
+    count: int
+
+    def label(self) -> str:
+        return _("%(name)s (%(type)s, %(n)d features)") % {
+            "name": self.name, "type": self.geometry_type, "n": self.count
+        }  # fmt: skip
+
+
+class SeveralLayers(ReadError):
+    """The file holds several layers and none was chosen: the message lists them, and
+    ``layers`` lets the pages offer the choice."""
+
+    def __init__(self, message: str, layers: list[FileLayer], allow_all: bool = False):
+        super().__init__(message)
+        self.layers = layers
+        self.allow_all = allow_all
+
+
+def file_layers(path: Path) -> list[FileLayer]:
+    """The layers with geometries in a GeoPackage or KML file (name, type, count)."""
+    try:
+        listed = [(str(n), str(g)) for n, g in pyogrio.list_layers(path)]
+    except Exception as exc:
+        driver = {".gpkg": "GeoPackage", ".kml": "KML"}.get(path.suffix.lower(), "GIS")
+        raise ReadError(
+            _("The file could not be read as %(driver)s; is it complete and not damaged?")
+            % {"driver": driver}
+        ) from exc
+    out = []
+    for name, geometry_type in listed:
+        if not geometry_type or geometry_type == "None":
+            continue
+        try:
+            count = int(pyogrio.read_info(path, layer=name).get("features") or 0)
+        except Exception:  # noqa: BLE001 - a broken layer shows as empty; reading it says why
+            count = 0
+        out.append(FileLayer(name, geometry_type, count))
+    return out
+
+
+def _choose_layer(path: Path, chosen: str | None, *, kind: str, allow_all: bool) -> list[str]:
+    """The names of the layers to read: the chosen one, or the only one; SeveralLayers
+    when there are several and none (or an unknown one) was chosen."""
+    layers = file_layers(path)
+    if not layers:
+        raise ReadError(_("The %(kind)s holds no layer with geometries.") % {"kind": kind})
+    names = [layer.name for layer in layers]
+    if chosen == ALL_LAYERS and allow_all:
+        return names
+    if chosen in names:
+        return [chosen]
+    if len(layers) == 1 and not chosen:
+        return names
+    listing = "; ".join(layer.label() for layer in layers)
+    if chosen:
+        text = _("The %(kind)s has no layer %(name)s; its layers: %(list)s.") % {
+            "kind": kind, "name": control_escape(str(chosen))[:60], "list": listing}  # fmt: skip
+    else:
+        text = _(
+            "The %(kind)s holds %(n)d layers: %(list)s. Choose one (--source-layer NAME, or "
+            "the layer list on the import page)."
+        ) % {"kind": kind, "n": len(layers), "list": listing}
+    if allow_all:
+        text += " " + _("Choose * to import all of them together.")
+    raise SeveralLayers(text, layers, allow_all)
+
+
 @dataclass
 class Source:
     """One layer read from a file: attributes (object columns) and geometries (source CRS)."""
@@ -40,6 +117,7 @@ class Source:
     crs_reason: str
     encoding: Encoding | None = None
     warnings: list[str] = field(default_factory=list)
+    layer: str = ""  # the layer read from a multi-layer file (GeoPackage, KML)
 
     @property
     def count(self) -> int:
@@ -155,14 +233,7 @@ def _read_shapefile(path: Path, *, encoding, crs, file_name) -> Source:
 
 
 def _read_gpkg(path: Path, *, crs, file_name, layer=None) -> Source:
-    try:
-        layers = [(str(n), str(g)) for n, g in pyogrio.list_layers(path)]
-    except Exception as exc:
-        raise ReadError(_("The file could not be read as GeoPackage.")) from exc
-    spatial = [n for n, g in layers if g and g != "None"]
-    if not spatial:
-        raise ReadError(_("The GeoPackage holds no layer with geometries."))
-    name = layer or spatial[0]
+    name = _choose_layer(path, layer, kind=_("GeoPackage"), allow_all=False)[0]
     info = pyogrio.read_info(path, layer=name)
     declared = None
     if info.get("crs"):
@@ -172,13 +243,8 @@ def _read_gpkg(path: Path, *, crs, file_name, layer=None) -> Source:
             if not crs:
                 raise
     chosen, reason, notes = _decide_crs(declared=declared, user=crs, where=_("from the GeoPackage"))
-    if len(spatial) > 1:
-        notes.append(
-            _("The GeoPackage holds %(n)d layers; %(name)s was read.")
-            % {"n": len(spatial), "name": name}
-        )
     _meta, frame, geoms = _read_ogr(path, layer=name, driver_label="GeoPackage")
-    return Source(file_name, "GPKG", frame, geoms, chosen, reason, None, notes)
+    return Source(file_name, "GPKG", frame, geoms, chosen, reason, None, notes, name)
 
 
 def _json_value(value):
@@ -240,18 +306,13 @@ def _read_geojson(path: Path, *, crs, file_name) -> Source:
     )
 
 
-def _read_kml(path: Path, *, crs, file_name) -> Source:
-    try:
-        layers = [str(n) for n, _g in pyogrio.list_layers(path)]
-    except Exception as exc:
-        raise ReadError(_("The file could not be read as KML.")) from exc
+def _read_kml(path: Path, *, crs, file_name, layer=None) -> Source:
+    names = _choose_layer(path, layer, kind=_("KML file"), allow_all=True)
     frames, all_geoms = [], []
-    for name in layers:
+    for name in names:
         _meta, frame, geoms = _read_ogr(path, layer=name, driver_label="KML")
         frames.append(frame)
         all_geoms.append(geoms)
-    if not frames:
-        raise ReadError(_("The file holds no features."))
     chosen, reason, notes = _decide_crs(
         declared=ALLOWED[4326], user=crs, where=_("KML is WGS84 by definition")
     )
@@ -265,6 +326,7 @@ def _read_kml(path: Path, *, crs, file_name) -> Source:
         reason,
         None,
         notes,
+        layer or names[0],
     )
 
 
@@ -408,7 +470,7 @@ def source_read(
         elif suffix in (".geojson", ".json"):
             source = _read_geojson(path, crs=crs, file_name=file_name)
         elif suffix == ".kml":
-            source = _read_kml(path, crs=crs, file_name=file_name)
+            source = _read_kml(path, crs=crs, file_name=file_name, layer=layer)
         elif suffix == ".csv":
             source = _read_table(path, encoding=encoding, crs=crs, file_name=file_name, kind="CSV")
         elif suffix == ".xlsx":

@@ -6,24 +6,37 @@ ImportRecord back (committed, rejected or a dry run) and never a half-written la
 
 import hashlib
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
-from django.utils import timezone
+from django.db import connection, transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from geo_cm.registry import registry
 
-from .commit import CommitError, import_commit
+from . import crs as crs_module
+from .commit import DATABASE_ERRORS, CommitError, bulk_write_for, refused, stage_chunk
 from .models import ImportRecord
-from .readers import ReadError, Source, source_read
+from .readers import ReadError, SeveralLayers, Source, file_layers, source_read
 from .safety import UnsafeFile
-from .validate import MappingError, Validated, _area_geom, import_validate, mapping_propose
+from .validate import (
+    MappingError,
+    Validated,
+    Validation,
+    _area_geom,
+    mapping_propose,
+    required_for_new,
+)
 
 # Errors a user can fix; each carries one sentence (a 400 on the pages, exit 1 in the CLI).
-USER_ERRORS = (ReadError, UnsafeFile, MappingError, CommitError)
+USER_ERRORS = (ReadError, UnsafeFile, MappingError, CommitError, PermissionError)
+# Rows validated and written per chunk: reading and checking the next chunk (in a thread)
+# overlaps the database's work on this one, and a million rows never sit in memory twice.
+CHUNK_ROWS = 25_000
 
 
 class LayerUnknown(MappingError):
@@ -56,24 +69,28 @@ def file_sha256(path: Path) -> str:
 
 
 def import_inspect(*, layer, source: Source, samples: int = 3) -> dict:
-    """What the inspection page shows: encoding, CRS, geometry types, count, extent (EPSG:4326
-    after the declared CRS), whether it falls in the district, fields with sample values and
-    the proposed mapping."""
-    from .crs import geometries_to_wgs84
-
+    """What the inspection page shows: encoding, CRS (and whether the coordinates fit it),
+    geometry types, count, extent (EPSG:4326 after the declared CRS), whether it falls in
+    the district, fields with sample values, the proposed mapping and the fields a new
+    record needs."""
     geoms = source.geoms[~shapely.is_missing(source.geoms)]
-    extent, inside = None, None
+    extent, inside, fit = None, None, None
+    district = _area_geom("district")
     if len(geoms):
+        region = tuple(shapely.bounds(district)) if district is not None else None
+        fit = crs_module.crs_fit_problem(geoms=geoms, declared=source.crs, region=region)
         try:
-            wgs = geometries_to_wgs84(shapely.force_2d(geoms), crs=source.crs)
+            wgs = crs_module.geometries_to_wgs84(shapely.force_2d(geoms), crs=source.crs)
             b = shapely.bounds(wgs)
-            extent = [
-                float(np.nanmin(b[:, 0])),
-                float(np.nanmin(b[:, 1])),
-                float(np.nanmax(b[:, 2])),
-                float(np.nanmax(b[:, 3])),
-            ]
-            district = _area_geom("district")
+            with np.errstate(invalid="ignore"):
+                extent = [
+                    float(np.nanmin(b[:, 0])),
+                    float(np.nanmin(b[:, 1])),
+                    float(np.nanmax(b[:, 2])),
+                    float(np.nanmax(b[:, 3])),
+                ]
+            if not np.isfinite(extent).all():
+                extent = None
             if district is not None:
                 inside = float(shapely.intersects(district, wgs).mean())
         except Exception:  # noqa: BLE001 - absurd coordinates for the CRS: "no extent"
@@ -85,11 +102,13 @@ def import_inspect(*, layer, source: Source, samples: int = 3) -> dict:
     return {
         "file_name": source.file_name,
         "driver": source.driver,
+        "layer": source.layer,
         "encoding": source.encoding.name if source.encoding else "",
         "encoding_reason": source.encoding.reason if source.encoding else "",
         "crs": f"EPSG:{source.crs.epsg}",
         "crs_title": source.crs.title,
         "crs_reason": source.crs_reason,
+        "crs_fit": fit,
         "geometry_types": source.geometry_types,
         "count": source.count,
         "extent": extent,
@@ -98,8 +117,62 @@ def import_inspect(*, layer, source: Source, samples: int = 3) -> dict:
         "mapping": mapping_propose(
             layer=layer, columns=[str(c) for c in source.frame.columns], frame=source.frame
         ),
+        "required": [f.name for f in required_for_new(layer)],
         "warnings": source.warnings,
     }
+
+
+def _slices(source: Source, size: int):
+    for start in range(0, source.count, size):
+        stop = min(start + size, source.count)
+        yield (
+            start + 1,
+            Source(
+                source.file_name,
+                source.driver,
+                source.frame.iloc[start:stop],
+                source.geoms[start:stop],
+                source.crs,
+                source.crs_reason,
+                source.encoding,
+                source.warnings,
+                source.layer,
+            ),
+        )
+
+
+def _validate_and_write(*, check: Validation, source: Source, writer, chunk_rows: int, tick):
+    """Validate ``source`` chunk by chunk and hand each clean chunk to ``writer`` (if any)
+    while the file is clean so far. The next chunk is prepared in a thread (no database
+    work there) while the database works on this one."""
+    language = translation.get_language()
+    total = source.count
+
+    def prepare(first, chunk):
+        with translation.override(language):
+            return check.prepare(chunk, first)
+
+    done = 0
+    with ThreadPoolExecutor(max_workers=1) as pool, connection.cursor() as cursor:
+        if writer is not None:
+            writer.begin(cursor)
+        pieces = iter(_slices(source, chunk_rows))
+        ahead = None
+        first_piece = next(pieces, None)
+        if first_piece is not None:
+            ahead = pool.submit(prepare, *first_piece)
+        while ahead is not None:
+            prepared = ahead.result()
+            following = next(pieces, None)
+            ahead = pool.submit(prepare, *following) if following is not None else None
+            clean = check.settle(prepared)
+            done += clean.total
+            if writer is not None and check.clean_so_far():
+                stage_chunk(writer, cursor, clean)
+            del prepared, clean
+            tick("rows", done, total)
+        if writer is not None and check.clean_so_far():
+            writer.finish(cursor)
 
 
 def import_file(
@@ -111,86 +184,124 @@ def import_file(
     encoding: str | None = None,
     crs: str | None = None,
     offset: str | None = None,
-    mapping: dict[str, str] | None = None,
+    mapping: dict | None = None,
     mode: str = "upsert",
     subdistrict: str | None = None,
     repair: bool = False,
+    source_layer: str | None = None,
+    centroids: bool = False,
     dry_run: bool = False,
     progress=None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> Outcome:
     """Read, validate and (unless ``dry_run`` or a row failed) commit one file.
 
-    Always returns an Outcome whose ImportRecord says what happened (validated, rejected or
-    committed). Raises one of USER_ERRORS when the file cannot be read or written at all.
+    ``source_layer`` chooses a layer of a GeoPackage or KML file (``*``: every layer of a
+    KML); ``centroids`` puts a point inside each shape when a point layer receives lines or
+    polygons. A dry run also counts what a commit would create, update, leave unchanged and
+    delete. Always returns an Outcome whose ImportRecord says what happened (validated,
+    rejected or committed). Raises one of USER_ERRORS when the file cannot be read or
+    written at all. ``progress(step, done, total)`` hears of each step and chunk.
     """
     layer = layer_for_import(slug=layer_slug)
     path = Path(path)
     tick = progress or (lambda *_a, **_k: None)
     with tempfile.TemporaryDirectory(prefix="geocm-import-") as workdir:
         source = source_read(
-            path=path, workdir=Path(workdir), file_name=file_name, encoding=encoding, crs=crs
-        )
-        tick("read")
-        if mapping is None:
-            mapping = mapping_propose(
-                layer=layer, columns=[str(c) for c in source.frame.columns], frame=source.frame
-            )
-        validated = import_validate(
-            layer=layer, source=source, mapping=mapping, mode=mode, offset=offset,
-            repair=repair, subdistrict=subdistrict,
+            path=path, workdir=Path(workdir), file_name=file_name, encoding=encoding, crs=crs,
+            layer=source_layer,
         )  # fmt: skip
-        tick("validated")
+    tick("read", 0, source.count)
+    if mapping is None:
+        mapping = mapping_propose(
+            layer=layer, columns=[str(c) for c in source.frame.columns], frame=source.frame
+        )
+    check = Validation(
+        layer=layer, mapping=mapping, columns=list(source.frame.columns), crs=source.crs,
+        mode=mode, offset=offset, repair=repair, subdistrict=subdistrict, centroids=centroids,
+        total=source.count, warnings=source.warnings,
+    )  # fmt: skip
     record = ImportRecord(
         user=by if getattr(by, "pk", None) else None,
         layer=layer.slug,
         file_name=(file_name or path.name)[:300],
         sha256=file_sha256(path),
         driver=source.driver,
+        source_layer=(source.layer or "")[:200],
         encoding=source.encoding.name if source.encoding else "",
         crs=f"EPSG:{source.crs.epsg}",
         offset=offset or "",
         mode=mode,
         subdistrict=subdistrict or "",
         repair=repair,
-        mapping=validated.mapping,
-        total=validated.total,
-        rejected=validated.error_rows,
-        report=validated.report(),
-        warnings=validated.warnings,
+        centroids=centroids,
+        mapping=check.mapping,
+        total=source.count,
+        status=ImportRecord.Status.FAILED,
     )
-    if not validated.ok:
+    record.save()
+    writer = None
+    try:
+        with transaction.atomic():
+            if check.clean_so_far():
+                writer = bulk_write_for(
+                    layer=layer, fields_named=check.staged_names(), mode=mode, by=by,
+                    source=record.source_label, subdistrict=subdistrict, dry=dry_run,
+                )  # fmt: skip
+            _validate_and_write(
+                check=check, source=source, writer=writer, chunk_rows=chunk_rows, tick=tick
+            )
+            whole = check.summary()
+            if not whole.ok or dry_run:
+                transaction.set_rollback(True)  # a dry run or a refused file writes nothing
+    except DATABASE_ERRORS as exc:
+        error = refused(exc)
+        _fail(record, str(error))
+        raise error from exc
+    except CommitError as exc:
+        _fail(record, str(exc))
+        raise
+    # The rows are in the layer (or refused): only the description of the file is kept.
+    source.frame, source.geoms = source.frame.iloc[:0], source.geoms[:0]
+    tick("validated", whole.total, whole.total)
+    record.rejected = whole.error_rows
+    record.report = whole.report()
+    record.warnings = whole.warnings
+    record.finished_at = timezone.now()
+    if not whole.ok:
         record.status = ImportRecord.Status.REJECTED
         record.message = _("%(n)d of %(total)d rows have errors; nothing was written.") % {
-            "n": validated.error_rows,
-            "total": validated.total,
+            "n": whole.error_rows,
+            "total": whole.total,
         }
-        if not validated.error_rows:
-            record.message = next(p.problem for p in validated.problems if p.row == 0)
-        record.finished_at = timezone.now()
-        record.save()
-        return Outcome(record, validated, source)
-    if dry_run:
-        record.status = ImportRecord.Status.VALIDATED
-        record.message = _("Dry run: %(n)d rows are valid; nothing was written.") % {
-            "n": validated.total
-        }
-        record.finished_at = timezone.now()
-        record.save()
-        return Outcome(record, validated, source)
-    record.status = ImportRecord.Status.FAILED
+        if not whole.error_rows:
+            record.message = next(p.problem for p in whole.problems if p.row == 0)
+    else:
+        counts = writer.counts
+        record.created, record.updated = counts.created, counts.updated
+        record.unchanged, record.deleted = counts.unchanged, counts.deleted
+        if dry_run:
+            record.status = ImportRecord.Status.VALIDATED
+            record.message = _(
+                "Dry run: %(n)d rows are valid; nothing was written. An import would create "
+                "%(created)d, update %(updated)d, leave %(unchanged)d unchanged and delete "
+                "%(deleted)d records."
+            ) % {"n": whole.total, **counts.__dict__}
+        else:
+            record.status = ImportRecord.Status.COMMITTED
     record.save()
-    try:
-        import_commit(
-            validated=validated,
-            record=record,
-            by=by,
-            mode=mode,
-            subdistrict=subdistrict,
-            progress=tick,
-        )
-    except CommitError as exc:
-        ImportRecord.objects.filter(pk=record.pk).update(
-            status=ImportRecord.Status.FAILED, message=str(exc), finished_at=timezone.now()
-        )
-        raise
-    return Outcome(record, validated, source)
+    return Outcome(record, whole, source)
+
+
+def _fail(record: ImportRecord, message: str) -> None:
+    ImportRecord.objects.filter(pk=record.pk).update(
+        status=ImportRecord.Status.FAILED, message=message, finished_at=timezone.now()
+    )
+
+
+def import_layers(*, path: Path, file_name: str | None = None) -> list:
+    """The layers of a GeoPackage or KML file (``FileLayer``s); empty for other formats."""
+    suffix = Path(file_name or path).suffix.lower()
+    if suffix not in (".gpkg", ".kml"):
+        return []
+    return file_layers(Path(path))

@@ -8,15 +8,18 @@ from .models import ImportRecord, ImportUpload
 from .services import USER_ERRORS, import_file
 from .uploads import upload_file
 
-# How far along the job is after each step import_file reports.
-STEP_PROGRESS = {
-    "read": 0.15,
-    "validated": 0.45,
-    "staged": 0.6,
-    "updated": 0.7,
-    "inserted": 0.8,
-    "subdistricts": 0.9,
-}
+# How far along the job is: the file read, then the rows validated and written chunk by
+# chunk (between ROWS_FROM and ROWS_TO), then the record kept.
+READ_PROGRESS, ROWS_FROM, ROWS_TO = 0.1, 0.1, 0.95
+
+
+def step_progress(step: str, done: int, total: int) -> float:
+    """The job's progress (0..1) when ``import_file`` reports ``step``."""
+    if step == "read":
+        return READ_PROGRESS
+    if step == "rows" and total:
+        return ROWS_FROM + (ROWS_TO - ROWS_FROM) * done / total
+    return ROWS_TO
 
 
 @task("imports.commit")
@@ -27,8 +30,8 @@ def import_commit_job(job, *, upload: int, options: dict):
     importing twice or reporting a committed file as failed."""
     reached = {"value": 0.05}
 
-    def progress(step, *_args):
-        reached["value"] = max(reached["value"], STEP_PROGRESS.get(step, reached["value"]))
+    def progress(step, done=0, total=0):
+        reached["value"] = max(reached["value"], step_progress(step, done, total))
         job_report(job, progress=reached["value"], message=step)
 
     job_report(job, progress=0.05, message="start")

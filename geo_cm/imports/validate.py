@@ -10,6 +10,7 @@ Geometries leave here as hex WKB in EPSG:4326 (x = longitude).
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -86,7 +87,8 @@ class Validated:
         return self.values["code"]
 
     def report(self) -> list[dict]:
-        return [p.as_dict() for p in self.problems[:REPORT_MAX]]
+        """Errors and warnings (at most REPORT_MAX), then the notes on codes."""
+        return [p.as_dict() for p in self.problems]
 
 
 def importable_fields(layer) -> list:
@@ -549,283 +551,701 @@ def _fmt(value) -> str:
     return str(value)[:200]
 
 
-def import_validate(
-    *,
-    layer,
-    source: Source,
-    mapping: dict[str, str],
-    mode: str = "upsert",
-    offset: str | None = None,
-    repair: bool = False,
-    subdistrict: str | None = None,
-    progress=None,
-) -> Validated:
-    """Check every row of ``source`` against ``layer`` with ``mapping`` (field -> column).
+INFO = "info"
 
-    ``offset`` "gcj02"/"bd09" declares Amap/Baidu coordinates (converted to WGS84);
-    ``repair`` repairs invalid geometries with make_valid (reported) instead of rejecting
-    them; ``mode`` create refuses codes that exist; replace needs ``subdistrict`` (a code)
-    and refuses rows outside it. Nothing is written.
+
+@dataclass(frozen=True)
+class FieldSource:
+    """Where a field's values come from: a column (with a default for its empty cells) or
+    one constant for the whole file."""
+
+    column: str | None = None
+    constant: object = None
+    default: object = None
+
+
+def mapping_sources(mapping: dict) -> dict[str, FieldSource]:
+    """The mapping's JSON (``"column"``, ``{"column": c, "default": v}`` or
+    ``{"constant": v}`` per field) as FieldSources."""
+    out = {}
+    for name, spec in mapping.items():
+        if isinstance(spec, dict):
+            if "constant" in spec:
+                out[name] = FieldSource(constant=spec["constant"])
+            else:
+                out[name] = FieldSource(column=spec.get("column"), default=spec.get("default"))
+        else:
+            out[name] = FieldSource(column=spec)
+    return out
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def mapping_check(*, layer, mapping: dict, columns: list[str]) -> dict:
+    """The mapping in its stored form, after checking that every field is importable, every
+    column exists and each entry has one of the accepted shapes (else MappingError).
+
+    No field is required here: without a code column GeoCM generates codes, and the fields
+    a new record needs are checked against the rows that will be new."""
+    if not isinstance(mapping, dict):
+        raise MappingError(_("The mapping must be a JSON object of field to column."))
+    names = {f.name for f in importable_fields(layer)}
+    out = {}
+    for target, spec in mapping.items():
+        if target not in names:
+            raise MappingError(
+                _("The mapping names %(field)s, which is not an importable field of %(layer)s.")
+                % {"field": control_escape(str(target)), "layer": layer.slug}
+            )
+        if isinstance(spec, dict):
+            keys = set(spec)
+            if keys == {"constant"}:
+                if _is_blank(spec["constant"]):
+                    raise MappingError(
+                        _("The constant for %(field)s is empty; give a value or leave it out.")
+                        % {"field": target}
+                    )
+                out[target] = {"constant": spec["constant"]}
+                continue
+            if "column" not in spec or not keys <= {"column", "default"}:
+                raise MappingError(
+                    _(
+                        'The mapping of %(field)s must be a column name, {"column": ..., '
+                        '"default": ...} or {"constant": ...}.'
+                    )
+                    % {"field": target}
+                )
+            column = spec["column"]
+        elif isinstance(spec, str):
+            column = spec
+        else:
+            raise MappingError(
+                _("The mapping of %(field)s must be a column name or an object.")
+                % {"field": target}
+            )
+        if column not in columns:
+            raise MappingError(
+                _(
+                    "The mapping maps %(field)s to the column %(column)s, "
+                    "which the file does not have."
+                )
+                % {"field": target, "column": control_escape(str(column))}
+            )
+        if isinstance(spec, dict) and not _is_blank(spec.get("default")):
+            out[target] = {"column": column, "default": spec["default"]}
+        else:
+            out[target] = column
+    return out
+
+
+def required_for_new(layer) -> list:
+    """The fields a new record cannot do without: not nullable, not blank, no default.
+    The code (generated when missing) and the status (the machine's initial state) are
+    never among them."""
+    return [
+        f
+        for f in importable_fields(layer)
+        if not (f.null or f.blank or f.has_default()) and f.name not in ("code", layer.status_field)
+    ]
+
+
+def _converted_constant(f, value):
+    """A mapping's constant or default through the field's own converter; MappingError
+    naming the field when it is not a valid value."""
+    raw = pd.Series([value], dtype=object)
+    clean, bad, text = _converter(f)(f, raw)
+    if bool(bad.iloc[0]) or clean.iloc[0] is None:
+        raise MappingError(
+            _("The value %(value)s given for %(field)s is %(problem)s.")
+            % {"value": control_escape(str(value))[:60], "field": f.name, "problem": text}
+        )
+    return clean.iloc[0]
+
+
+GEOMETRY_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
+                  5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}  # fmt: skip
+
+
+@dataclass
+class Prepared:
+    """One chunk after the work that needs no database (values, geometry)."""
+
+    first: int  # 1-based number of the chunk's first row
+    raw: pd.DataFrame
+    values: dict
+    geoms: np.ndarray
+    bad: np.ndarray
+
+
+class Validation:
+    """Validation of one file, chunk by chunk, with the state that spans chunks.
+
+    ``prepare(chunk)`` does the per-row work that needs no database (value conversion,
+    CRS transform, geometry checks) and may run in another thread; ``settle(prepared)``
+    does what does (foreign keys, stored statuses, code matching and generation) on the
+    caller's connection and returns the chunk's clean rows as a ``Validated``.
+    ``summary()`` gives the whole file's report.
     """
-    if mode not in MODES:
-        raise MappingError(_("The mode must be create, upsert or replace."))
-    if offset not in (None, *OFFSETS):
-        raise MappingError(_("The coordinate offset must be gcj02 or bd09."))
-    mapping = mapping_check(layer=layer, mapping=mapping, columns=list(source.frame.columns))
-    model = layer.model
-    n = source.count
-    problems: list[Problem] = []
-    bad_rows = np.zeros(n, dtype=bool)
-    rownum = np.arange(1, n + 1)
-    frame = source.frame.reset_index(drop=True)
-    fields = {f.name: f for f in importable_fields(layer)}
-    values: dict[str, pd.Series] = {}
 
-    def flag(mask, fname, raw, text, severity=ERROR):
+    def __init__(
+        self,
+        *,
+        layer,
+        mapping: dict,
+        columns: list[str],
+        crs,
+        mode: str = "upsert",
+        offset: str | None = None,
+        repair: bool = False,
+        subdistrict: str | None = None,
+        centroids: bool = False,
+        total: int = 0,
+        warnings: list[str] | None = None,
+    ):
+        if mode not in MODES:
+            raise MappingError(_("The mode must be create, upsert or replace."))
+        if offset not in (None, *OFFSETS):
+            raise MappingError(_("The coordinate offset must be gcj02 or bd09."))
+        self.layer = layer
+        self.mapping = mapping_check(layer=layer, mapping=mapping, columns=columns)
+        self.sources = mapping_sources(self.mapping)
+        self.fields = {f.name: f for f in importable_fields(layer)}
+        self.constants = {
+            name: _converted_constant(self.fields[name], src.constant)
+            for name, src in self.sources.items()
+            if src.column is None
+        }
+        self.defaults = {
+            name: _converted_constant(self.fields[name], src.default)
+            for name, src in self.sources.items()
+            if src.column is not None and not _is_blank(src.default)
+        }
+        self.crs = crs
+        self.mode = mode
+        self.offset = offset
+        self.repair = repair
+        self.subdistrict = subdistrict
+        self.centroids = centroids
+        self.total = total
+        self.warnings = list(warnings or [])
+        self.problems: list[Problem] = []
+        self.infos: list[Problem] = []
+        self.error_rows = 0
+        self.rows_seen = 0
+        self.extent = None
+        self.outside = 0
+        self.crs_checked = False
+        self.crs_problem = False
+        self.wrong_types: set[str] = set()
+        self.centroid_count = 0
+        self.new_rows = 0
+        self.seen_codes: dict[str, int] = {}
+        self.seen_keys: dict[tuple, int] = {}
+        self.next_number: dict[str, int] = {}
+        self.generated = 0
+        self.matched = 0
+        self._district = _area_geom("district")
+        self._replaced = (
+            _area_geom("subdistrict", code=subdistrict) if mode == "replace" and subdistrict
+            else None
+        )  # fmt: skip
+        if mode == "replace" and self._replaced is None:
+            self._file_problem("subdistrict", subdistrict or "",
+                               _("replace needs an existing subdistrict code"))  # fmt: skip
+        geom_field = layer.model._meta.get_field(layer.geometry_field)
+        self.want = geom_field.geom_type
+        self.want_name = geom_field.geom_class.__name__ if geom_field.geom_class else "Geometry"
+
+    def clean_so_far(self) -> bool:
+        """No row error and no file-level error yet."""
+        return self.error_rows == 0 and not any(
+            p.row == 0 and p.severity == ERROR for p in self.problems
+        )
+
+    def staged_names(self) -> list[str]:
+        """The fields an import writes: the mapped ones (columns, constants) and the code."""
+        return [f for f in self.fields if f in self.sources or f == "code"]
+
+    # --- reporting ----------------------------------------------------------------------
+
+    def _file_problem(self, field_name, value, text, severity=ERROR):
+        self.problems.append(Problem(0, field_name, str(value), text, severity))
+
+    def _flag(self, bad, mask, first, field_name, raw, text, severity=ERROR):
         mask = np.asarray(mask, dtype=bool)
         idx = np.flatnonzero(mask)
         if severity == ERROR:
-            bad_rows[idx] = True
-        room = REPORT_MAX - len(problems)
-        for i in idx[: max(room, 0)]:
-            problems.append(
-                Problem(
-                    int(rownum[i]),
-                    fname,
-                    _fmt(raw.iloc[i] if raw is not None else None),
-                    text,
-                    severity,
-                )
-            )
-        if len(idx) > room > -1:
-            problems.extend([])  # counts stay exact through bad_rows; the list is capped
+            bad[idx] = True
+        room = max(REPORT_MAX - len(self.problems), 0)
+        for i in idx[:room]:
+            value = raw.iloc[i] if raw is not None else None
+            self.problems.append(Problem(first + int(i), field_name, _fmt(value), text, severity))
 
-    for name, column in mapping.items():
-        f = fields[name]
-        raw = frame[column].astype(object)
+    def _info(self, row: int, value: str, text: str):
+        if len(self.infos) < REPORT_MAX:
+            self.infos.append(Problem(row, "code", value, text, INFO))
+
+    # --- work without the database -------------------------------------------------------
+
+    def prepare(self, chunk: Source, first: int = 1) -> Prepared:
+        """Values and geometry of one chunk (rows ``first``.. of the file)."""
+        n = chunk.count
+        frame = chunk.frame.reset_index(drop=True)
+        bad = np.zeros(n, dtype=bool)
+        values: dict[str, pd.Series] = {}
+        for name, src in self.sources.items():
+            f = self.fields[name]
+            if src.column is None:
+                values[name] = _objects([self.constants[name]] * n, None)
+                continue
+            if isinstance(f, models.ForeignKey):
+                continue  # needs the database: settle()
+            values[name] = self._column(f, frame[src.column].astype(object), bad, first)
+        geoms = self._geometry(chunk, bad, first)
+        return Prepared(first=first, raw=frame, values=values, geoms=geoms, bad=bad)
+
+    def _column(self, f, raw: pd.Series, bad, first) -> pd.Series:
         converter = _converter(f)
-        clean, bad, text = converter(f, raw)
-        flag(bad.to_numpy(dtype=bool), name, raw, text)
+        clean, wrong, text = converter(f, raw)
+        self._flag(bad, wrong.to_numpy(dtype=bool), first, f.name, raw, text)
         if converter is _convert_text and not f.choices:
             # Other kinds refuse such cells already (not a number, not an allowed value).
-            control = _has_control(clean) & ~bad.to_numpy(dtype=bool)
-            flag(control, name, raw, _("contains control characters"))
+            control = _has_control(clean) & ~wrong.to_numpy(dtype=bool)
+            self._flag(bad, control, first, f.name, raw, _("contains control characters"))
             # Blanked: a code with a NUL must not reach the stored-code lookup's query.
             clean = _blank(clean, control)
-            bad = bad | control
-        missing = clean.isna().to_numpy() & ~bad.to_numpy(dtype=bool)
-        if not f.null and not f.blank and not f.has_default():
-            flag(missing, name, raw, _("required, but empty"))
-        elif not f.null and missing.any():
+            wrong = wrong | control
+        missing = clean.isna().to_numpy() & ~wrong.to_numpy(dtype=bool)
+        fill = self.defaults.get(f.name)
+        if fill is None and not f.null and f.name != "code":
             # An empty cell in a NOT NULL column means the field's default ("" for text).
-            fill = f.get_default()
-            if fill is not None:
-                arr = clean.to_numpy(dtype=object).copy()
-                arr[missing] = fill
-                clean = pd.Series(arr, index=clean.index, dtype=object)
-        values[name] = clean
-        if progress:
-            progress(1)
+            fill = f.get_default() if f.has_default() or f.blank else None
+        if fill is not None and missing.any():
+            arr = clean.to_numpy(dtype=object).copy()
+            arr[missing] = fill
+            clean = pd.Series(arr, index=clean.index, dtype=object)
+        elif not f.null and not f.blank and not f.has_default() and f.name != "code":
+            self._flag(bad, missing, first, f.name, raw, _("required, but empty"))
+        return clean
 
-    # Checks across the fields of a row that the layer declares (a closed work order needs
-    # its closing time): each gives a mask of failing rows, the field and a sentence.
-    if layer.import_check is not None:
-        for mask, fname, text in layer.import_check(values):
-            column = mapping.get(fname)
-            flag(mask, fname, frame[column].astype(object) if column else None, text)
+    def _geometry(self, chunk: Source, bad, first) -> np.ndarray:
+        n = chunk.count
+        geoms = chunk.geoms.copy()
+        empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        self._flag(bad, empty, first, "geometry", None, _("empty geometry"))
+        geoms[empty] = None
+        if shapely.has_z(geoms).any():
+            geoms = shapely.force_2d(geoms)
+        if not self.crs_checked:
+            self.crs_checked = True
+            district = self._district
+            region = tuple(shapely.bounds(district)) if district is not None else None
+            text = crs_module.crs_fit_problem(geoms=geoms, declared=self.crs, region=region)
+            if text:
+                self.crs_problem = True
+                self._file_problem("geometry", f"EPSG:{self.crs.epsg}", text)
+        if self.offset:
+            if not self.crs.geographic:
+                if not any(p.row == 0 and p.field == "offset" for p in self.problems):
+                    text = _(
+                        "GCJ-02/BD-09 coordinates are longitude/latitude; the file is projected."
+                    )
+                    self._file_problem("offset", f"EPSG:{self.crs.epsg}", text)
+            else:
+                geoms = gcj02.geometries_to_wgs84(geoms, offset=self.offset)
+        try:
+            geoms = crs_module.geometries_to_wgs84(geoms, crs=self.crs)
+        except Exception:  # noqa: BLE001 - PROJ errors on absurd input become range errors below
+            geoms = np.full(n, None, dtype=object)
+        present = ~shapely.is_missing(geoms)
+        bounds = shapely.bounds(geoms)
+        with np.errstate(invalid="ignore"):
+            out_of_range = present & ~(
+                (bounds[:, 0] >= -180) & (bounds[:, 2] <= 180)
+                & (bounds[:, 1] >= -90) & (bounds[:, 3] <= 90)
+            )  # fmt: skip
+            out_of_range |= present & ~np.isfinite(bounds).all(axis=1)
+        if self.crs_problem:
+            bad[out_of_range] = True  # the file-level sentence says why; no row noise
+        else:
+            text = _(
+                "coordinates out of range for longitude/latitude: "
+                "is the coordinate system (CRS) right?"
+            )
+            self._flag(bad, out_of_range, first, "geometry", None, text)
+        geoms[out_of_range] = None
+        present &= ~out_of_range
 
-    # Asset codes: required, and unique inside the file (never a silent last-one-wins).
-    codes = values["code"]
-    raw_codes = frame[mapping["code"]].astype(object)
-    dup = codes.notna() & codes.duplicated(keep="first")
-    if dup.any():
-        first = {c: i for i, c in reversed(list(enumerate(codes))) if c is not None}
-        for i in np.flatnonzero(dup.to_numpy()):
-            if len(problems) < REPORT_MAX:
-                text = _("duplicate code: row %(r)d has it too") % {"r": first[codes.iloc[i]] + 1}
-                problems.append(Problem(int(rownum[i]), "code", _fmt(codes.iloc[i]), text))
-        bad_rows[dup.to_numpy()] = True
+        kinds = shapely.get_type_id(chunk.geoms)
+        if self.centroids and self.want in ("POINT", "MULTIPOINT"):
+            shapes = present & (shapely.get_dimensions(geoms) > 0)
+            if shapes.any():
+                # A point inside each shape (on the line, in the polygon), not the centroid,
+                # which may fall outside a bent line or a concave polygon.
+                geoms[shapes] = shapely.point_on_surface(geoms[shapes])
+                self.centroid_count += int(shapes.sum())
+        geoms[present], wrong = _fit_type(geoms[present], self.want)
+        wrong_full = np.zeros(n, dtype=bool)
+        wrong_full[np.flatnonzero(present)[wrong]] = True
+        for i in np.flatnonzero(wrong_full):
+            self.wrong_types.add(GEOMETRY_NAMES.get(int(kinds[i]), "?"))
+            if len(self.problems) < REPORT_MAX:
+                text = _("wrong geometry type; this layer takes %(want)s") % {
+                    "want": self.want_name
+                }
+                value = GEOMETRY_NAMES.get(int(kinds[i]), "?")
+                self.problems.append(Problem(first + int(i), "geometry", value, text))
+        bad |= wrong_full
+        present &= ~wrong_full
+        invalid = present & ~shapely.is_valid(geoms)
+        if invalid.any():
+            self._invalid(geoms, invalid, bad, first)
 
-    existing = _stored_statuses(layer, codes)
-    is_existing = codes.isin(list(existing)).to_numpy(dtype=bool)
-    if mode == "create":
-        flag(
-            is_existing,
-            "code",
-            raw_codes,
-            _("already exists; import with mode upsert to update it"),
+        # Outside the district: usually a CRS or offset mistake, so it is flagged, not refused.
+        ok_geom = present & ~bad
+        if ok_geom.any():
+            b = shapely.bounds(geoms[ok_geom])
+            chunk_extent = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+            if self.extent is None:
+                self.extent = tuple(float(v) for v in chunk_extent)
+            else:
+                self.extent = (
+                    float(min(self.extent[0], chunk_extent[0])),
+                    float(min(self.extent[1], chunk_extent[1])),
+                    float(max(self.extent[2], chunk_extent[2])),
+                    float(max(self.extent[3], chunk_extent[3])),
+                )
+            if self._district is not None and not self.crs_problem:
+                out_mask = np.zeros(n, dtype=bool)
+                out_mask[ok_geom] = ~shapely.intersects(self._district, geoms[ok_geom])
+                self.outside += int(out_mask.sum())
+                text = _("outside the district (is the CRS or GCJ-02 offset right?)")
+                self._flag(bad, out_mask, first, "geometry", None, text, WARNING)
+            if self._replaced is not None:
+                elsewhere = np.zeros(n, dtype=bool)
+                elsewhere[ok_geom] = ~shapely.intersects(
+                    self._replaced, shapely.point_on_surface(geoms[ok_geom])
+                )
+                self._flag(bad, elsewhere, first, "geometry", None,
+                           _("outside the subdistrict this import replaces"))  # fmt: skip
+        return geoms
+
+    def _invalid(self, geoms, invalid, bad, first) -> None:
+        reasons = shapely.is_valid_reason(geoms[invalid])
+        if not self.repair:
+            text = _("invalid geometry; choose repair to fix it with MakeValid, or correct it")
+            for j, i in enumerate(np.flatnonzero(invalid)):
+                if len(self.problems) < REPORT_MAX:
+                    self.problems.append(Problem(first + int(i), "geometry", reasons[j], text))
+            bad[invalid] = True
+            return
+        fixed = shapely.make_valid(geoms[invalid])
+        dims = shapely.get_dimensions(geoms[invalid])
+        fixed = np.array(
+            [_keep_dimension(g, self.want, d) for g, d in zip(fixed, dims, strict=False)],
+            dtype=object,
+        )
+        fixed, still_wrong = (
+            _fit_type(fixed, self.want) if len(fixed) else (fixed, np.zeros(0, bool))
+        )
+        for j, i in enumerate(np.flatnonzero(invalid)):
+            if fixed[j] is None or still_wrong[j]:
+                bad[i] = True
+                text, severity = _("invalid geometry that could not be repaired"), ERROR
+            else:
+                text, severity = _("invalid geometry, repaired (MakeValid)"), WARNING
+            self.problems.append(Problem(first + int(i), "geometry", reasons[j], text, severity))
+        geoms[invalid] = fixed
+
+    # --- work with the database ----------------------------------------------------------
+
+    def settle(self, prep: Prepared) -> Validated:
+        """Foreign keys, codes (duplicates, generated, matched), stored records, statuses:
+        the chunk's clean rows."""
+        n = len(prep.bad)
+        first, bad, frame, values = prep.first, prep.bad, prep.raw, prep.values
+        for name, src in self.sources.items():
+            f = self.fields[name]
+            if src.column is not None and isinstance(f, models.ForeignKey):
+                values[name] = self._column(f, frame[src.column].astype(object), bad, first)
+        # Checks across the fields of a row that the layer declares (a closed work order
+        # needs its closing time): each gives a mask of failing rows, the field, a sentence.
+        if self.layer.import_check is not None:
+            for mask, fname, text in self.layer.import_check(values):
+                src = self.sources.get(fname)
+                raw = frame[src.column].astype(object) if src and src.column else None
+                self._flag(bad, mask, first, fname, raw, text)
+        wkb = np.full(n, None, dtype=object)
+        good_geom = ~shapely.is_missing(prep.geoms) & ~bad
+        if good_geom.any():
+            wkb[good_geom] = _hex_wkb(prep.geoms[good_geom])
+        codes, generated = self._codes(prep, values, wkb, bad)
+        values["code"] = codes
+        existing = _stored_statuses(self.layer, codes)
+        is_existing = codes.isin(list(existing)).to_numpy(dtype=bool)
+        raw_codes = (
+            frame[self.sources["code"].column].astype(object)
+            if "code" in self.sources and self.sources["code"].column
+            else codes
+        )
+        if self.mode == "create":
+            self._flag(bad, is_existing & ~generated, first, "code", raw_codes,
+                       _("already exists; import with mode upsert to update it"))  # fmt: skip
+        self.new_rows += int((~is_existing & ~bad).sum())
+        self._status_changes(values, codes, existing, is_existing, bad, first)
+
+        keep = ~bad
+        self.rows_seen += n
+        self.error_rows += int(bad.sum())
+        return Validated(
+            layer=self.layer,
+            mapping=self.mapping,
+            rows=np.arange(first, first + n)[keep],
+            values={k: v[keep].reset_index(drop=True) for k, v in values.items()},
+            wkb=np.asarray(list(wkb[keep]), dtype=object),
+            total=n,
+            error_rows=int(bad.sum()),
+            generated=generated[keep],
         )
 
-    # Required fields that are not mapped: new records cannot be created without them.
-    for name, f in fields.items():
-        if name in mapping or f.null or f.blank or f.has_default() or name == layer.status_field:
-            continue
-        flag(
-            ~is_existing, name, None, _("required for a new record, but no column is mapped to it")
-        )
+    def _codes(self, prep: Prepared, values, wkb, bad) -> tuple[pd.Series, np.ndarray]:
+        """Codes from the file, unique in the whole file; rows without one get the code of
+        the record with the same name and location, else a new generated one."""
+        n, first = len(bad), prep.first
+        if "code" in values:
+            codes = values["code"].copy()
+        else:
+            codes = _objects([None] * n, None)
+        # Duplicates within the file, across chunks (never a silent last-one-wins).
+        present = codes.notna().to_numpy()
+        arr = codes.to_numpy(dtype=object)
+        for i in np.flatnonzero(present):
+            code = arr[i]
+            if code in self.seen_codes:
+                bad[i] = True
+                if len(self.problems) < REPORT_MAX:
+                    text = _("duplicate code: row %(r)d has it too") % {"r": self.seen_codes[code]}
+                    self.problems.append(Problem(first + int(i), "code", _fmt(code), text))
+            else:
+                self.seen_codes[code] = first + int(i)
+        generated = np.zeros(n, dtype=bool)
+        missing = ~present & ~bad & pd.notna(wkb)
+        if "code" in self.sources and self.sources["code"].column is not None:
+            # An empty cell that held something (control characters) is an error already.
+            missing &= ~bad
+        if not missing.any():
+            return codes, generated
+        idx = np.flatnonzero(missing)
+        name_arr = values["name"].to_numpy(dtype=object) if "name" in values else None
+        unique_idx = []
+        for j in idx:
+            key = (name_arr[j] if name_arr is not None else None, wkb[j])
+            if key in self.seen_keys:
+                bad[j] = True
+                if len(self.problems) < REPORT_MAX:
+                    text = _("no code, and the same name and location as row %(r)d") % {
+                        "r": self.seen_keys[key]
+                    }
+                    self.problems.append(Problem(first + int(j), "code", "", text))
+            else:
+                self.seen_keys[key] = first + int(j)
+                unique_idx.append(j)
+        if not unique_idx:
+            return codes, generated
+        idx = np.asarray(unique_idx)
+        names = [name_arr[j] for j in idx] if name_arr is not None else [None] * len(idx)
+        matched = self._matching_codes(names=names, wkb=wkb[idx])
+        arr = codes.to_numpy(dtype=object).copy()
+        fresh = []
+        for j, code in zip(idx, matched, strict=True):
+            if code is None:
+                fresh.append(j)
+                continue
+            arr[j] = code
+            self.matched += 1
+            if self.mode == "create":
+                bad[j] = True
+                if len(self.problems) < REPORT_MAX:
+                    text = _(
+                        "no code, and %(code)s has the same name and location: it was imported "
+                        "already; import with mode upsert to update it"
+                    ) % {"code": code}
+                    self.problems.append(Problem(first + int(j), "code", code, text))
+            else:
+                self._info(first + int(j), code,
+                           _("no code: the record with the same name and location"))  # fmt: skip
+        if fresh:
+            for j, code in zip(fresh, self._new_codes(wkb[np.asarray(fresh)]), strict=True):
+                arr[j] = code
+                generated[j] = True
+                self.seen_codes[code] = first + int(j)
+                self._info(first + int(j), code, _("no code: generated"))
+            self.generated += len(fresh)
+        return pd.Series(arr, index=codes.index, dtype=object), generated
 
-    # Status: a known value, and for existing records a transition the state machine allows.
-    machine = layer.status_machine
-    if layer.status_field in values and machine is not None:
+    def _matching_codes(self, *, names, wkb) -> list[str | None]:
+        """The code of the stored record with the same name (when the layer has one) and
+        the same location (within 1e-7 degrees, ~1 cm), or None, for each row."""
+        model = self.layer.model
+        table = connection.ops.quote_name(model._meta.db_table)
+        geom = connection.ops.quote_name(model._meta.get_field(self.layer.geometry_field).column)
+        has_name = any(f.name == "name" for f in model._meta.concrete_fields)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")  # noqa: S608
+            if not cursor.fetchone()[0]:
+                return [None] * len(wkb)
+            same_name = "AND t.name IS NOT DISTINCT FROM r.name" if has_name else ""
+            cursor.execute(
+                f"""SELECT r.n, (SELECT t.code FROM {table} t
+                        WHERE ST_DWithin(t.{geom}, r.g, 1e-7)
+                        AND ST_HausdorffDistance(t.{geom}, r.g) < 1e-7 {same_name}
+                        ORDER BY t.id LIMIT 1)
+                    FROM (SELECT n, name, ST_SetSRID(ST_GeomFromWKB(decode(w, 'hex')), 4326) g
+                          FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY AS x(w, name, n)
+                         ) r ORDER BY r.n""",  # noqa: S608
+                [list(wkb), [None if v is None else str(v) for v in names]],
+            )
+            return [row[1] for row in cursor.fetchall()]
+
+    def _new_codes(self, wkb) -> list[str]:
+        """Readable codes for new records: layer prefix, subdistrict letters, sequence
+        (GC-JP-0042), continuing after the highest such code the layer (or file) has."""
+        from geo_cm.assets import subdistricts_of
+        from geo_cm.models import Subdistrict
+
+        letters = {s.pk: s.code_letters for s in Subdistrict.objects.all()}
+        prefix = self.layer.code_prefix or self.layer.slug[:2].upper()
+        out = []
+        for sid in subdistricts_of(wkb_hex=list(wkb)):
+            stem = f"{prefix}-{letters.get(sid, 'X')}-"
+            if stem not in self.next_number:
+                self.next_number[stem] = self._highest(stem) + 1
+            number = self.next_number[stem]
+            while f"{stem}{number:04d}" in self.seen_codes:
+                number += 1
+            self.next_number[stem] = number + 1
+            out.append(f"{stem}{number:04d}")
+        return out
+
+    def _highest(self, stem: str) -> int:
+        table = connection.ops.quote_name(self.layer.model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT max(substring(code FROM %s)::bigint) FROM {table} "  # noqa: S608
+                "WHERE code LIKE %s",
+                [f"^{re.escape(stem)}([0-9]{{1,9}})$", stem.replace("_", r"\_") + "%"],
+            )
+            stored = cursor.fetchone()[0] or 0
+        return int(stored)
+
+    def _status_changes(self, values, codes, existing, is_existing, bad, first) -> None:
+        """A known status, and for stored records a change the state machine allows."""
+        layer, machine = self.layer, self.layer.status_machine
+        if layer.status_field not in values or machine is None:
+            return
         status = values[layer.status_field]
         stored = codes.map(existing).to_numpy(dtype=object)
         given = status.to_numpy(dtype=object)
-        illegal = np.zeros(n, dtype=bool)
+        illegal = np.zeros(len(given), dtype=bool)
         # Only rows of stored records whose status changes need the machine's word.
         for i in np.flatnonzero(is_existing & (given != stored) & pd.notna(given)):
             if isinstance(given[i], str) and given[i] not in machine.allowed(stored[i]):
                 illegal[i] = True
-        flag(illegal, layer.status_field, status,
-             _("this status change is not allowed by the layer's state machine"))  # fmt: skip
+        self._flag(bad, illegal, first, layer.status_field, status,
+                   _("this status change is not allowed by the layer's state machine"))  # fmt: skip
 
-    # --- geometry ---
-    geoms = source.geoms.copy()
-    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    flag(empty, "geometry", None, _("empty geometry"))
-    geoms[empty] = None
-    if shapely.has_z(geoms).any():
-        geoms = shapely.force_2d(geoms)
-    if offset:
-        if not source.crs.geographic:
-            text = _("GCJ-02/BD-09 coordinates are longitude/latitude; the file is projected.")
-            problems.append(Problem(0, "geometry", f"EPSG:{source.crs.epsg}", text))
-        else:
-            geoms = gcj02.geometries_to_wgs84(geoms, offset=offset)
-    try:
-        geoms = crs_module.geometries_to_wgs84(geoms, crs=source.crs)
-    except Exception:  # noqa: BLE001 - PROJ errors on absurd input become range errors below
-        geoms = np.full(n, None, dtype=object)
-    present = ~shapely.is_missing(geoms)
-    bounds = shapely.bounds(geoms)
-    with np.errstate(invalid="ignore"):
-        out_of_range = present & ~(
-            (bounds[:, 0] >= -180)
-            & (bounds[:, 2] <= 180)
-            & (bounds[:, 1] >= -90)
-            & (bounds[:, 3] <= 90)
-        )
-        out_of_range |= present & ~np.isfinite(bounds).all(axis=1)
-    text = _(
-        "coordinates out of range for longitude/latitude: is the coordinate system (CRS) right?"
-    )
-    flag(out_of_range, "geometry", None, text)
-    geoms[out_of_range] = None
-    present &= ~out_of_range
+    # --- the whole file ------------------------------------------------------------------
 
-    geom_field = model._meta.get_field(layer.geometry_field)
-    want = geom_field.geom_type
-    geoms[present], wrong = _fit_type(geoms[present], want)
-    wrong_full = np.zeros(n, dtype=bool)
-    wrong_full[np.flatnonzero(present)[wrong]] = True
-    kinds = shapely.get_type_id(source.geoms)
-    type_names = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
-                  6: "MultiPolygon", 7: "GeometryCollection"}  # fmt: skip
-    want_name = geom_field.geom_class.__name__ if geom_field.geom_class else "Geometry"
-    for i in np.flatnonzero(wrong_full):
-        if len(problems) < REPORT_MAX:
-            text = _("wrong geometry type; this layer takes %(want)s") % {"want": want_name}
-            value = type_names.get(int(kinds[i]), "?")
-            problems.append(Problem(int(rownum[i]), "geometry", value, text))
-    bad_rows |= wrong_full
-    present &= ~wrong_full
-    invalid = present & ~shapely.is_valid(geoms)
-    if invalid.any():
-        reasons = shapely.is_valid_reason(geoms[invalid])
-        if repair:
-            fixed = shapely.make_valid(geoms[invalid])
-            dims = shapely.get_dimensions(geoms[invalid])
-            fixed = np.array(
-                [_keep_dimension(g, want, d) for g, d in zip(fixed, dims, strict=False)],
-                dtype=object,
-            )
-            fixed, still_wrong = (
-                _fit_type(fixed, want) if len(fixed) else (fixed, np.zeros(0, bool))
-            )
-            for j, i in enumerate(np.flatnonzero(invalid)):
-                if fixed[j] is None or still_wrong[j]:
-                    bad_rows[i] = True
-                    problems.append(
-                        Problem(
-                            int(rownum[i]),
-                            "geometry",
-                            reasons[j],
-                            _("invalid geometry that could not be repaired"),
-                        )
+    def summary(self) -> Validated:
+        """The whole file's report (no rows): problems, counts, extent, warnings."""
+        problems = list(self.problems)
+        missing = [f for f in required_for_new(self.layer) if f.name not in self.sources]
+        if missing and self.new_rows:
+            names = ", ".join(f"{f.verbose_name} ({f.name})" for f in missing)
+            problems.append(
+                Problem(
+                    0,
+                    missing[0].name,
+                    "",
+                    _(
+                        "%(n)d rows are new records, and a new record needs %(fields)s: map a "
+                        "column to it or give one value for the whole file."
                     )
-                else:
-                    problems.append(
-                        Problem(
-                            int(rownum[i]),
-                            "geometry",
-                            reasons[j],
-                            _("invalid geometry, repaired (MakeValid)"),
-                            WARNING,
-                        )
-                    )
-            geoms[invalid] = fixed
-        else:
-            text = _("invalid geometry; choose repair to fix it with MakeValid, or correct it")
-            for j, i in enumerate(np.flatnonzero(invalid)):
-                problems.append(Problem(int(rownum[i]), "geometry", reasons[j], text))
-            bad_rows[invalid] = True
-
-    # Outside the district: usually a CRS or offset mistake, so it is flagged, not refused.
-    ok_geom = present & ~bad_rows
-    extent = None
-    outside = 0
-    if ok_geom.any():
-        b = shapely.bounds(geoms[ok_geom])
-        extent = (
-            float(b[:, 0].min()),
-            float(b[:, 1].min()),
-            float(b[:, 2].max()),
-            float(b[:, 3].max()),
-        )
-        district = _area_geom("district")
-        if district is not None:
-            out_mask = np.zeros(n, dtype=bool)
-            out_mask[ok_geom] = ~shapely.intersects(district, geoms[ok_geom])
-            outside = int(out_mask.sum())
-            flag(
-                out_mask,
-                "geometry",
-                None,
-                _("outside the district (is the CRS or GCJ-02 offset right?)"),
-                WARNING,
+                    % {"n": self.new_rows, "fields": names},
+                )
             )
-        if mode == "replace":
-            area = _area_geom("subdistrict", code=subdistrict) if subdistrict else None
-            if area is None:
-                problems.append(
-                    Problem(
-                        0,
-                        "subdistrict",
-                        subdistrict or "",
-                        _("replace needs an existing subdistrict code"),
-                    )
+        if self.wrong_types:
+            found = ", ".join(sorted(self.wrong_types))
+            if self.want in ("POINT", "MULTIPOINT"):
+                text = _(
+                    "The file holds %(found)s geometries; the layer %(layer)s holds points. "
+                    "Choose to import a point inside each shape (--centroids), or import "
+                    "the file into a layer of its geometry type."
                 )
             else:
-                elsewhere = np.zeros(n, dtype=bool)
-                elsewhere[ok_geom] = ~shapely.intersects(
-                    area, shapely.point_on_surface(geoms[ok_geom])
+                text = _(
+                    "The file holds %(found)s geometries; the layer %(layer)s holds "
+                    "%(want)s. Import the file into a layer of its geometry type."
                 )
-                flag(elsewhere, "geometry", None, _("outside the subdistrict this import replaces"))
+            problems.append(
+                Problem(
+                    0,
+                    "geometry",
+                    found,
+                    text % {"found": found, "layer": self.layer.title, "want": self.want_name},
+                )  # fmt: skip
+            )
+        warnings = list(self.warnings)
+        if self.centroid_count:
+            warnings.append(
+                _("%(n)d shapes were replaced by a point inside each.") % {"n": self.centroid_count}
+            )
+        problems.sort(key=lambda p: (p.row, p.field))
+        infos = sorted(self.infos, key=lambda p: p.row)
+        return Validated(
+            layer=self.layer,
+            mapping=self.mapping,
+            rows=np.zeros(0, dtype=int),
+            values={},
+            wkb=np.zeros(0, dtype=object),
+            problems=problems + infos,
+            total=self.rows_seen,
+            error_rows=self.error_rows,
+            warnings=warnings,
+            extent=self.extent,
+            outside_district=self.outside,
+        )
 
-    keep = ~bad_rows
-    # Plain WKB: the staging column is typed EPSG:4326, which PostGIS gives an SRID-less
-    # geometry (setting SRIDs here would copy every geometry once more).
-    wkb = _hex_wkb(geoms[keep])
-    problems.sort(key=lambda p: (p.row, p.field))
-    return Validated(
-        layer=layer,
-        mapping=mapping,
-        rows=rownum[keep],
-        values={k: v[keep].reset_index(drop=True) for k, v in values.items()},
-        wkb=np.asarray(wkb, dtype=object),
-        problems=problems,
-        total=n,
-        error_rows=int(bad_rows.sum()),
-        warnings=list(source.warnings),
-        extent=extent,
-        outside_district=outside,
-    )
+
+def import_validate(
+    *,
+    layer,
+    source: Source,
+    mapping: dict,
+    mode: str = "upsert",
+    offset: str | None = None,
+    repair: bool = False,
+    subdistrict: str | None = None,
+    centroids: bool = False,
+) -> Validated:
+    """Check every row of ``source`` against ``layer`` with ``mapping`` in one piece.
+
+    ``offset`` "gcj02"/"bd09" declares Amap/Baidu coordinates (converted to WGS84);
+    ``repair`` repairs invalid geometries with make_valid (reported) instead of rejecting
+    them; ``centroids`` puts a point inside each shape for a point layer; ``mode`` create
+    refuses codes that exist; replace needs ``subdistrict`` (a code) and refuses rows
+    outside it. Returns the clean rows with the whole report. Nothing is written.
+    """
+    check = Validation(
+        layer=layer, mapping=mapping, columns=list(source.frame.columns), crs=source.crs,
+        mode=mode, offset=offset, repair=repair, subdistrict=subdistrict, centroids=centroids,
+        total=source.count, warnings=source.warnings,
+    )  # fmt: skip
+    clean = check.settle(check.prepare(source))
+    whole = check.summary()
+    clean.problems, clean.warnings = whole.problems, whole.warnings
+    clean.total, clean.error_rows = whole.total, whole.error_rows
+    clean.extent, clean.outside_district = whole.extent, whole.outside_district
+    return clean

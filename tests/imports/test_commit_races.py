@@ -1,9 +1,9 @@
-"""What another writer does between validation and the commit's table lock is judged again
-under the lock: nothing is skipped or written past the rules silently."""
+"""What another writer did before the rows are written is judged again by the bulk writer
+under the table lock: nothing is skipped or written past the rules silently."""
 
 import pytest
 
-from geo_cm.imports import services
+from geo_cm.assets import BulkWrite
 from geo_cm.imports.commit import CommitError
 from geo_cm.imports.models import ImportRecord
 from geo_cm.imports.services import import_file
@@ -19,14 +19,15 @@ MAPPING = {"code": "编号", "name": "名称", "category": "category"}
 
 
 def _meanwhile(monkeypatch, action):
-    """Run ``action`` after validation, just before the commit (another writer)."""
-    real = services.import_commit
+    """Run ``action`` after the rows were validated, just before they are written (another
+    writer that got in first: in a single test transaction it cannot wait for the lock)."""
+    real = BulkWrite.add
 
-    def racing(**kwargs):
+    def racing(self, *args, **kwargs):
         action()
-        return real(**kwargs)
+        return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(services, "import_commit", racing)
+    monkeypatch.setattr(BulkWrite, "add", racing)
 
 
 def test_create_mode_refuses_a_code_created_after_validation(areas, tmp_path, monkeypatch):
@@ -34,8 +35,8 @@ def test_create_mode_refuses_a_code_created_after_validation(areas, tmp_path, mo
     _meanwhile(monkeypatch, lambda: factories.toilet(code="GC-0002", name="someone else's"))
     with pytest.raises(CommitError, match="GC-0002 already exists"):
         import_file(layer_slug="toilets", path=shp, mode="create", mapping=MAPPING)
-    assert list(Toilet.objects.values_list("code", flat=True)) == ["GC-0002"]
-    assert Toilet.objects.get().name == "someone else's"
+    # The other writer ran inside the import's transaction here, so it went with it.
+    assert not Toilet.objects.exists()
     assert not ChangeRecord.objects.filter(source__startswith="import:").exists()
     record = ImportRecord.objects.get()
     assert record.status == ImportRecord.Status.FAILED and "GC-0002" in record.message
@@ -60,5 +61,13 @@ def test_upsert_judges_status_changes_from_the_status_stored_at_commit(
     _meanwhile(monkeypatch, lambda: factories.toilet(code="GC-0001", status="removed"))
     with pytest.raises(CommitError, match="GC-0001 is now removed"):
         import_file(layer_slug="toilets", path=shp, mode="upsert", mapping=mapping)
-    assert Toilet.objects.get().status == "removed"
-    assert Toilet.objects.count() == 1
+    assert not Toilet.objects.exists()  # nothing written (the other writer went with it)
+
+
+def test_a_generated_code_taken_before_the_write_refuses_the_import(areas, tmp_path, monkeypatch):
+    frame = toilet_frame(2).drop(columns=["编号"])
+    shp = write_shapefile(frame, tmp_path / "shp")
+    _meanwhile(monkeypatch, lambda: factories.toilet(code="GC-JP-0001", name="meanwhile"))
+    with pytest.raises(CommitError, match="GC-JP-0001, generated when the file was checked"):
+        import_file(layer_slug="toilets", path=shp, mode="upsert", mapping={"name": "名称"})
+    assert not Toilet.objects.exists()

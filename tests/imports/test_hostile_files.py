@@ -145,6 +145,7 @@ def test_wrong_geometry_type_and_empty_geometry_are_row_errors(areas, tmp_path):
     record = import_file(layer_slug="toilets", path=path).record
     assert record.status == "rejected"
     assert [(p["row"], p["problem"][:10]) for p in record.report] == [
+        (0, "The file h"),  # LineString into a point layer: said once for the whole file
         (1, "wrong geom"),
         (2, "empty geom"),
     ]
