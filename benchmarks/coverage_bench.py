@@ -77,10 +77,10 @@ def main():
     from django.db import connection
     from pyproj import Transformer
 
+    from geo_cm.assets import assets_assign_subdistrict
     from geo_cm.coverage import engine, network
     from geo_cm.coverage.models import PopulationArea
     from geo_cm.models import District, Subdistrict
-    from geo_cm.assets import assets_assign_subdistrict
     from streets.models import Road
     from toilets.models import Toilet
 

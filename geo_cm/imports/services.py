@@ -21,7 +21,7 @@ from geo_cm.registry import registry
 from . import crs as crs_module
 from .commit import DATABASE_ERRORS, CommitError, bulk_write_for, refused, stage_chunk
 from .models import ImportRecord
-from .readers import ReadError, SeveralLayers, Source, file_layers, source_read
+from .readers import ReadError, Source, file_layers, source_read
 from .safety import UnsafeFile
 from .validate import (
     MappingError,

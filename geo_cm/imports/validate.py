@@ -142,32 +142,6 @@ def mapping_propose(
     return proposal
 
 
-def mapping_check(*, layer, mapping: dict[str, str], columns: list[str]) -> dict[str, str]:
-    names = {f.name for f in importable_fields(layer)}
-    for target, column in mapping.items():
-        if target not in names:
-            raise MappingError(
-                _("The mapping names %(field)s, which is not an importable field of %(layer)s.")
-                % {"field": control_escape(str(target)), "layer": layer.slug}
-            )
-        if column not in columns:
-            raise MappingError(
-                _(
-                    "The mapping maps %(field)s to the column %(column)s, "
-                    "which the file does not have."
-                )
-                % {"field": target, "column": control_escape(str(column))}
-            )
-    if "code" not in mapping:
-        raise MappingError(
-            _(
-                "No column is mapped to the asset code (code); "
-                "map the column holding the asset numbers."
-            )
-        )
-    return dict(mapping)
-
-
 # --- value converters: (series of raw values) -> (clean series, bad mask, problem text) ---
 
 
