@@ -53,7 +53,7 @@ register(
         import_aliases={
             "code": ("BH", "编号", "CCBH", "停车场编号"),
             "name": ("MC", "名称", "停车场名称"),
-            "total_berths": ("BWS", "泊位数", "车位数"),
+            "total_berths": ("BWS", "泊位数", "车位数", "berths", "泊位"),
             "address": ("DZ", "地址"),
         },
         coverage=CoverageSpec(

@@ -58,6 +58,8 @@ register(
             "name": ("MC", "名称", "公厕名称"),
             "address": ("DZ", "地址"),
             "managing_unit": ("GLDW", "管理单位"),
+            "category": ("LX", "类型", "类别", "type"),
+            "opening_hours": ("KFSJ", "开放时间", "hours"),
         },
         coverage=CoverageSpec(
             kind="radius",

@@ -185,6 +185,7 @@ def import_file(
     crs: str | None = None,
     offset: str | None = None,
     mapping: dict | None = None,
+    constants: dict | None = None,
     mode: str = "upsert",
     subdistrict: str | None = None,
     repair: bool = False,
@@ -196,8 +197,10 @@ def import_file(
 ) -> Outcome:
     """Read, validate and (unless ``dry_run`` or a row failed) commit one file.
 
-    ``source_layer`` chooses a layer of a GeoPackage or KML file (``*``: every layer of a
-    KML); ``centroids`` puts a point inside each shape when a point layer receives lines or
+    ``mapping`` is the proposal from the column names when None; ``constants`` (field ->
+    value) set fields to one value for the whole file on top of it. ``source_layer``
+    chooses a layer of a GeoPackage or KML file (``*``: every layer of a KML);
+    ``centroids`` puts a point inside each shape when a point layer receives lines or
     polygons. A dry run also counts what a commit would create, update, leave unchanged and
     delete. Always returns an Outcome whose ImportRecord says what happened (validated,
     rejected or committed). Raises one of USER_ERRORS when the file cannot be read or
@@ -216,6 +219,8 @@ def import_file(
         mapping = mapping_propose(
             layer=layer, columns=[str(c) for c in source.frame.columns], frame=source.frame
         )
+    if constants:
+        mapping = {**mapping, **{name: {"constant": v} for name, v in constants.items()}}
     check = Validation(
         layer=layer, mapping=mapping, columns=list(source.frame.columns), crs=source.crs,
         mode=mode, offset=offset, repair=repair, subdistrict=subdistrict, centroids=centroids,
@@ -270,12 +275,14 @@ def import_file(
     record.finished_at = timezone.now()
     if not whole.ok:
         record.status = ImportRecord.Status.REJECTED
-        record.message = _("%(n)d of %(total)d rows have errors; nothing was written.") % {
-            "n": whole.error_rows,
-            "total": whole.total,
-        }
-        if not whole.error_rows:
-            record.message = next(p.problem for p in whole.problems if p.row == 0)
+        # A problem of the whole file (a wrong CRS, a geometry type) says more than a count.
+        whole_file = [p.problem for p in whole.problems if p.row == 0 and p.severity == "error"]
+        record.message = (
+            " ".join(whole_file)
+            if whole_file
+            else _("%(n)d of %(total)d rows have errors; nothing was written.")
+            % {"n": whole.error_rows, "total": whole.total}
+        )
     else:
         counts = writer.counts
         record.created, record.updated = counts.created, counts.updated

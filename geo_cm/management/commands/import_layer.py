@@ -5,6 +5,14 @@ Examples::
     manage.py import_layer toilets 公厕.zip --dry-run
     manage.py import_layer toilets points.shp --crs 4549 --mode upsert
     manage.py import_layer parking-facilities amap.csv --from-gcj02 --mapping map.json
+    manage.py import_layer street-lights lights.shp --set lamp_type=LED --set power_w=100
+    manage.py import_layer toilets survey.gpkg --list-layers
+    manage.py import_layer toilets survey.gpkg --source-layer 公厕 --dry-run
+
+A mapping file maps each model field to a column (``"name": "名称"``), to a column with a
+default for its empty cells (``{"column": "功率", "default": 100}``) or to one value for
+the whole file (``{"constant": "LED"}``). Fields left out keep their stored values and are
+unknown on new records; rows without a code get a generated one (``GC-JP-0042``).
 
 On any problem the exit status is 1 and one sentence says what to do; the row report is
 printed (first rows) and can be written as CSV with ``--report``. Every sentence is
@@ -22,23 +30,11 @@ from tqdm import tqdm
 
 from geo_cm.imports.models import ImportRecord
 from geo_cm.imports.report_csv import REPORT_COLUMNS, report_csv_rows
-from geo_cm.imports.services import USER_ERRORS, import_file
-from geo_cm.imports.validate import ERROR, WARNING
+from geo_cm.imports.services import USER_ERRORS, import_file, import_layers
+from geo_cm.imports.validate import ERROR, INFO, WARNING
 
-STEPS = ("read", "validated", "staged", "updated", "inserted", "subdistricts")
 # Rows of the report printed on the terminal; --report writes them all.
 PRINTED_ROWS = 20
-
-
-def _step_labels() -> dict[str, str]:
-    return {
-        "read": _("file read"),
-        "validated": _("file validated"),
-        "staged": _("rows staged"),
-        "updated": _("changed rows updated"),
-        "inserted": _("new rows inserted"),
-        "subdistricts": _("subdistricts derived"),
-    }
 
 
 class Command(BaseCommand):
@@ -65,7 +61,34 @@ class Command(BaseCommand):
         offset.add_argument(
             "--from-bd09", action="store_true", help=_("coordinates are Baidu BD-09")
         )
-        parser.add_argument("--mapping", help=_('JSON file {"model field": "source column"}'))
+        parser.add_argument(
+            "--mapping",
+            help=_(
+                'JSON file {"model field": "source column" or {"column": ..., "default": ...} '
+                'or {"constant": ...}}'
+            ),
+        )
+        parser.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="FIELD=VALUE",
+            help=_("give FIELD the value VALUE on every row (repeatable), e.g. lamp_type=LED"),
+        )
+        parser.add_argument(
+            "--source-layer",
+            help=_("the layer to read from a GeoPackage or KML file (* for every KML layer)"),
+        )
+        parser.add_argument(
+            "--list-layers",
+            action="store_true",
+            help=_("list the layers of a GeoPackage or KML file and stop"),
+        )
+        parser.add_argument(
+            "--centroids",
+            action="store_true",
+            help=_("into a point layer, import a point inside each line or polygon"),
+        )
         parser.add_argument(
             "--dry-run", action="store_true", help=_("validate only; write nothing")
         )
@@ -101,6 +124,19 @@ class Command(BaseCommand):
                     _("The mapping file %(file)s is not a JSON object of field to column.")
                     % {"file": opts["mapping"]}
                 ) from exc
+        constants = {}
+        for item in opts["set"]:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise CommandError(
+                    _("--set takes FIELD=VALUE, e.g. --set lamp_type=LED (got %(item)s).")
+                    % {"item": item}
+                )
+            constants[name.strip()] = value
+        path = Path(opts["file"])
+        if opts["list_layers"]:
+            self._list_layers(path)
+            return
         if opts["mode"] == "replace" and not opts["subdistrict"]:
             raise CommandError(
                 _("--mode replace needs --subdistrict CODE (the subdistrict to replace).")
@@ -110,24 +146,27 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=opts["user"]).first()
             if user is None:
                 raise CommandError(_("There is no user %(name)s.") % {"name": opts["user"]})
-        path = Path(opts["file"])
         offset = "gcj02" if opts["from_gcj02"] else "bd09" if opts["from_bd09"] else None
-        labels = _step_labels()
-        bar = tqdm(total=len(STEPS), desc=path.name[:30], unit="", disable=opts["verbosity"] == 0)
+        bar = tqdm(desc=path.name[:30], unit=_("rows"), disable=opts["verbosity"] == 0)
 
-        def progress(step, *_args):
-            bar.set_postfix_str(labels.get(step, step))
-            bar.update(1)
+        def progress(step, done=0, total=0):
+            if total and bar.total != total:
+                bar.total = total
+            bar.n = done
+            bar.refresh()
 
         try:
             outcome = import_file(
                 layer_slug=opts["layer"],
                 path=path,
                 by=user,
+                source_layer=opts["source_layer"],
+                centroids=opts["centroids"],
                 encoding=opts["encoding"],
                 crs=opts["crs"],
                 offset=offset,
                 mapping=mapping,
+                constants=constants,
                 mode=opts["mode"],
                 subdistrict=opts["subdistrict"],
                 repair=opts["repair_invalid"],
@@ -137,7 +176,6 @@ class Command(BaseCommand):
         except USER_ERRORS as exc:
             bar.close()
             raise CommandError(str(exc)) from exc
-        bar.update(bar.total - bar.n)
         bar.close()
         record = outcome.record
         if opts["report"]:
@@ -145,8 +183,10 @@ class Command(BaseCommand):
                 writer = csv.writer(fh)
                 writer.writerow(REPORT_COLUMNS)
                 writer.writerows(report_csv_rows(record.report))
-        severities = {ERROR: _("error"), WARNING: _("warning")}
-        for problem in record.report[:PRINTED_ROWS]:
+        severities = {ERROR: _("error"), WARNING: _("warning"), INFO: _("note")}
+        problems = [p for p in record.report if p["severity"] != INFO]
+        notes = [p for p in record.report if p["severity"] == INFO]
+        for problem in (problems + notes)[:PRINTED_ROWS]:
             self.stderr.write(
                 _("row %(row)s %(field)s %(value)s: %(problem)s (%(severity)s)")
                 % {
@@ -157,6 +197,11 @@ class Command(BaseCommand):
                     "severity": severities.get(problem["severity"], problem["severity"]),
                 }
             )
+        if notes:
+            self.stderr.write(
+                _("%(n)d rows without a code: their codes are in the report (--report FILE).")
+                % {"n": len(notes)}
+            )
         if len(record.report) > PRINTED_ROWS:
             self.stderr.write(
                 _("... %(n)d more in the report (--report FILE).")
@@ -166,6 +211,9 @@ class Command(BaseCommand):
             self.stderr.write(_("warning: %(text)s") % {"text": warning})
         if record.status == ImportRecord.Status.REJECTED:
             raise CommandError(record.message)
+        if record.status == ImportRecord.Status.VALIDATED:
+            self.stdout.write(f"{record.message} import:{record.pk}")
+            return
         self.stdout.write(
             _(
                 "%(message)s import:%(id)s %(layer)s: %(created)d created, %(updated)d "
@@ -185,3 +233,14 @@ class Command(BaseCommand):
                 "crs": record.crs,
             }
         )
+
+    def _list_layers(self, path: Path) -> None:
+        try:
+            layers = import_layers(path=path)
+        except USER_ERRORS as exc:
+            raise CommandError(str(exc)) from exc
+        if not layers:
+            self.stdout.write(_("%(name)s holds one layer.") % {"name": path.name})
+            return
+        for layer in layers:
+            self.stdout.write(layer.label())
