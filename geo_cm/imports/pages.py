@@ -21,6 +21,7 @@ from geo_cm.registry import registry
 
 from .forms import ImportOptionsForm, UploadForm
 from .models import ImportRecord, ImportUpload
+from .readers import SeveralLayers
 from .report_csv import report_csv_rows
 from .services import USER_ERRORS
 from .uploads import (
@@ -32,10 +33,11 @@ from .uploads import (
     upload_store,
     upload_validate,
 )
-from .validate import importable_fields
+from .validate import INFO, WARNING, importable_fields
 
 REPORT_ROWS_SHOWN = 500
-READ_OPTIONS = ("encoding", "crs", "offset")
+READ_OPTIONS = ("encoding", "crs", "offset", "source_layer")
+CHOICES = ("mode", "subdistrict", "repair", "centroids")
 
 
 def _importer(request):
@@ -105,22 +107,37 @@ def imports_home(request):
     return render(request, "imports/home.html", context, status=status)
 
 
-def _options_form(upload, inspection, data=None):
+def _options_form(upload, inspection, data=None, *, read_error=None):
+    """The options form; without an inspection (the file could not be read with these
+    options) only the read options, and the file's layers when that was the reason."""
     layer = registry.get(upload.layer)
     initial = {
         "encoding": upload.encoding,
         "crs": upload.crs,
         "offset": upload.offset,
+        "source_layer": upload.source_layer,
         "mode": upload.mode,
         "subdistrict": upload.subdistrict,
         "repair": upload.repair,
-        **{f"map__{name}": column for name, column in inspection["mapping"].items()},
+        "centroids": upload.centroids,
     }
+    if inspection is None:
+        several = read_error if isinstance(read_error, SeveralLayers) else None
+        return ImportOptionsForm(
+            data,
+            initial=initial,
+            layers=several.layers if several else (),
+            allow_all=several.allow_all if several else False,
+        )
     return ImportOptionsForm(
         data,
         initial=initial,
+        mapping=inspection["mapping"],
         fields=importable_fields(layer),
         columns=inspection["columns"],
+        layers=inspection["layers"],
+        allow_all=inspection["allow_all"],
+        required=inspection["required"],
     )
 
 
@@ -165,27 +182,23 @@ def import_inspect(request, pk):
     try:
         inspection = upload_inspect(upload)
     except USER_ERRORS as exc:
-        inspection = None
-        read_error = str(exc)
+        inspection, problem = None, exc
     else:
-        read_error = None
+        problem = None
+    read_error = str(problem) if problem is not None else None
     if request.method == "GET":
-        if inspection is None:
-            form = ImportOptionsForm(initial={"encoding": upload.encoding, "crs": upload.crs})
-            return _inspect_page(request, upload, None, form, status=400, error=read_error)
-        return _inspect_page(request, upload, inspection, _options_form(upload, inspection))
+        form = _options_form(upload, inspection, read_error=problem)
+        status = 400 if inspection is None else 200
+        return _inspect_page(request, upload, inspection, form, status=status, error=read_error)
 
-    form = (
-        _options_form(upload, inspection, request.POST)
-        if inspection
-        else ImportOptionsForm(request.POST)
-    )
+    form = _options_form(upload, inspection, request.POST, read_error=problem)
     if not form.is_valid():
         return _inspect_page(request, upload, inspection, form, status=400, error=read_error)
     data = form.cleaned_data
-    reread = any(data[name] != getattr(upload, name) for name in READ_OPTIONS)
-    for name in (*READ_OPTIONS, "mode", "subdistrict", "repair"):
-        setattr(upload, name, data[name] if data[name] is not None else "")
+    reread = any((data.get(name) or "") != getattr(upload, name) for name in READ_OPTIONS)
+    for name in (*READ_OPTIONS, *CHOICES):
+        if name in data:
+            setattr(upload, name, data[name] if data[name] is not None else "")
     # New read options may rename the columns: the mapping is proposed afresh.
     upload.mapping = None if reread or inspection is None else form.mapping()
     try:
@@ -195,8 +208,7 @@ def import_inspect(request, pk):
     except USER_ERRORS as exc:
         return _inspect_page(request, upload, inspection, form, status=400, error=str(exc))
     upload.validation = None
-    upload.save(update_fields=[*READ_OPTIONS, "mode", "subdistrict", "repair", "mapping",
-                               "validation"])  # fmt: skip
+    upload.save(update_fields=[*READ_OPTIONS, *CHOICES, "mapping", "validation"])
     if reread or request.POST.get("action") != "validate":
         return redirect("import-inspect", pk=upload.pk)
     try:
@@ -214,6 +226,8 @@ def _record_page(request, record, *, upload=None):
         and record.status == ImportRecord.Status.VALIDATED
     )
     errors = sum(1 for p in record.report if p.get("severity") == "error")
+    warnings = sum(1 for p in record.report if p.get("severity") == WARNING)
+    notes = [p for p in record.report if p.get("severity") == INFO]
     return render(
         request,
         "imports/record.html",
@@ -222,10 +236,12 @@ def _record_page(request, record, *, upload=None):
             "upload": upload,
             "layer": layer,
             "can_commit": can_commit,
-            "rows": record.report[:REPORT_ROWS_SHOWN],
-            "more_rows": max(0, len(record.report) - REPORT_ROWS_SHOWN),
+            "rows": [p for p in record.report if p.get("severity") != INFO][:REPORT_ROWS_SHOWN],
+            "more_rows": max(0, errors + warnings - REPORT_ROWS_SHOWN),
             "error_count": errors,
-            "warning_count": len(record.report) - errors,
+            "warning_count": warnings,
+            "notes": notes[:REPORT_ROWS_SHOWN],
+            "more_notes": max(0, len(notes) - REPORT_ROWS_SHOWN),
             "map_url": f"{reverse('map')}?layer={record.layer}",
         },
     )

@@ -23,9 +23,9 @@ from geo_cm.registry import registry
 
 from . import crs as crs_module
 from .models import ImportRecord, ImportUpload
-from .readers import source_read
+from .readers import SeveralLayers, source_read
 from .safety import UnsafeFile, limit
-from .services import import_file, import_inspect, layer_for_import
+from .services import import_file, import_inspect, import_layers, layer_for_import
 
 PREVIEW_FEATURES = 300
 # Suffixes a browser upload may have (a loose .shp needs its siblings: upload a zip).
@@ -71,6 +71,7 @@ def _read(upload: ImportUpload, workdir: Path, path: Path):
         file_name=upload.file_name,
         encoding=upload.encoding or None,
         crs=upload.crs or None,
+        layer=upload.source_layer or None,
     )
 
 
@@ -109,7 +110,10 @@ def upload_store(*, user, layer_slug: str, uploaded, options: dict) -> ImportUpl
         offset=options.get("offset") or "",
     )
     with upload_file(upload) as path, tempfile.TemporaryDirectory() as workdir:
-        _read(upload, Path(workdir), path)  # refuses what cannot be read, before keeping it
+        try:
+            _read(upload, Path(workdir), path)  # refuses what cannot be read, before keeping it
+        except SeveralLayers:
+            pass  # readable: the inspection page asks which layer
     upload.save()
     return upload
 
@@ -158,6 +162,8 @@ def upload_inspect(upload: ImportUpload) -> dict:
         source = _read(upload, Path(workdir), path)
         inspection = import_inspect(layer=layer, source=source)
         inspection["preview"] = preview_geojson(source, offset=upload.offset or None)
+        inspection["layers"] = import_layers(path=path, file_name=upload.file_name)
+    inspection["allow_all"] = upload.file_name.lower().endswith(".kml")
     inspection["proposed_mapping"] = inspection["mapping"]
     if upload.mapping is not None:
         inspection["mapping"] = upload.mapping

@@ -8,6 +8,7 @@ import json
 import re
 import tempfile
 import zipfile
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pytest
@@ -74,8 +75,12 @@ def _form(html: str) -> dict:
     data = {}
     for name in re.findall(r'<select name="([^"]+)"', form.group(1)):
         data[name] = _selected(form.group(1), name) or ""
-    if re.search(r'name="repair"[^>]*checked', form.group(1)):
-        data["repair"] = "on"
+    for name in ("repair", "centroids"):
+        if re.search(rf'name="{name}"[^>]*checked', form.group(1)):
+            data[name] = "on"
+    for name, value in re.findall(r'<input type="text" name="([^"]+)"(?: value="([^"]*)")?',
+                                  form.group(1)):  # fmt: skip
+        data[name] = html_unescape(value)
     return data
 
 
@@ -434,3 +439,67 @@ def test_control_characters_in_the_file_name_are_dropped(areas, gis, tmp_path):
     }
     assert gis.post("/imports/", data).status_code == 302
     assert ImportUpload.objects.get().file_name == "公厕.zip"
+
+
+def test_a_geopackage_with_several_layers_asks_which_one(areas, gis, tmp_path):
+    path = tmp_path / "survey.gpkg"
+    for name, n in (("公厕", 2), ("公厕_新建", 3)):
+        toilet_frame(n).to_file(path, layer=name, driver="GPKG")
+    response = _upload(gis, path)
+    assert response.status_code == 302  # kept: the next page asks for the layer
+    page = gis.get(response["Location"])
+    html = page.content.decode()
+    assert page.status_code == 400 and "holds 2 layers" in html
+    assert "公厕_新建 (Point, 3 features)" in html
+    form = _form(html)
+    assert "source_layer" in form
+    chosen = gis.post(
+        response["Location"], {**form, "source_layer": "公厕_新建", "action": "reread"}
+    )
+    assert chosen.status_code == 302
+    page = gis.get(response["Location"])
+    assert page.status_code == 200
+    assert '<dd data-fact="count">3</dd>' in page.content.decode()
+    assert ImportUpload.objects.get().source_layer == "公厕_新建"
+
+
+def test_one_value_for_every_row_and_generated_codes_are_shown_before_the_import(
+    areas, gis, tmp_path
+):
+    frame = toilet_frame(3).drop(columns=["编号", "category", "status"])
+    response = _upload(gis, _zip(tmp_path, frame))
+    page = gis.get(response["Location"])
+    html = page.content.decode()
+    assert "(name) *" in html and "(address) *" not in html  # a new toilet needs a name
+    form = _form(page.content.decode())
+    assert form["map__code"] == ""  # no code column: codes will be generated
+    form.update({"map__status": "=", "value__status": "开放", "map__category": "=",
+                 "value__category": "城市公厕"})  # fmt: skip
+    response = gis.post(page.request["PATH_INFO"], {**form, "action": "validate"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    report = gis.get(response["Location"]).content.decode()
+    assert "create 3, update 0, leave 0 unchanged and delete 0" in report
+    assert '<dd data-count="created">3</dd>' in report
+    assert "GC-JP-0001" in report and "GC-JP-0003" in report
+    upload = ImportUpload.objects.get()
+    assert upload.mapping["status"] == {"constant": "开放"}
+    gis.post(f"/imports/uploads/{upload.pk}/commit")
+    jobs_drain()
+    assert sorted(Toilet.objects.values_list("code", "status", "category")) == [
+        (f"GC-JP-{i:04d}", "open", "city") for i in (1, 2, 3)
+    ]
+
+
+def test_a_constant_without_a_value_is_a_form_error_naming_the_field(areas, gis, tmp_path):
+    response = _upload(gis, _zip(tmp_path))
+    page = gis.get(response["Location"])
+    form = {**_form(page.content.decode()), "map__category": "=", "value__category": ""}
+    refused = gis.post(page.request["PATH_INFO"], {**form, "action": "validate"})
+    assert refused.status_code == 400
+    assert 'data-field="value__category"' in refused.content.decode()
+
+
+def test_a_zone_mix_up_is_shown_on_the_inspection_page(areas, gis, tmp_path):
+    response = _upload(gis, _zip(tmp_path, epsg=4549), crs="4548")
+    html = gis.get(response["Location"]).content.decode()
+    assert 'id="crs-fit"' in html and "EPSG:4549" in html
