@@ -113,6 +113,9 @@ class BulkWrite:
     dry: bool = False
     counts: Counts = field(default_factory=Counts)
     _began: bool = False
+    # Whether the table held no record when the lock was taken: then no staged code can
+    # match a stored one (the caller's rows have unique codes), and the joins are skipped.
+    _was_empty: bool = False
 
     # --- set-up -------------------------------------------------------------------------
 
@@ -145,6 +148,8 @@ class BulkWrite:
         )
         if self.mode == "replace":
             cursor.execute(f"CREATE TEMP TABLE {SEEN} (code text PRIMARY KEY) ON COMMIT DROP")
+        cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {self.table})")  # noqa: S608
+        self._was_empty = cursor.fetchone()[0]
         self._began = True
 
     # --- one chunk ----------------------------------------------------------------------
@@ -170,18 +175,19 @@ class BulkWrite:
         names.append(geometry_column(self.model))
         cursor.copy_expert(f"COPY {STAGE} ({', '.join(names)}) FROM STDIN", io.StringIO(text))
         del text
-        # Statistics for the joins on code; the geometry column's are not needed.
-        cursor.execute(f"ANALYZE {STAGE} (rn, code)")
         if self.mode == "replace":
             cursor.execute(f"INSERT INTO {SEEN} SELECT code FROM {STAGE} ON CONFLICT DO NOTHING")
-        self._check_generated_codes(cursor)
-        self._check_status_changes(cursor)
+        if not self._was_empty:
+            # Statistics for the joins on code; the geometry column's are not needed.
+            cursor.execute(f"ANALYZE {STAGE} (rn, code)")
+            self._check_generated_codes(cursor)
+            self._check_status_changes(cursor)
         self._check_scope(cursor)
         counts = Counts()
         if self.dry:
-            counts = self._count(cursor)
+            counts = Counts(created=n) if self._was_empty else self._count(cursor)
         else:
-            if self.mode != "create":
+            if self.mode != "create" and not self._was_empty:
                 counts.updated = self._update_changed(cursor)
             counts.created = self._insert_new(cursor)
             counts.unchanged = n - counts.created - counts.updated
@@ -350,12 +356,15 @@ class BulkWrite:
         select = [f"s.{_q(f.column)}" for f in self.fields] + ["%s"] * len(defaults)
         new_codes_only = (
             ""
-            if self.mode == "create"
+            if self.mode == "create" or self._was_empty
             # Create mode inserts every row: a code created since validation breaks the
             # unique constraint and nothing is written, instead of being skipped.
             else f"WHERE NOT EXISTS (SELECT 1 FROM {self.table} t WHERE t.code = s.code)"
         )
-        recorded = [*self.fields, *(f for f, _v in defaults), self.geom_field]
+        # The history keeps the fields the writer set: the staged ones, a status given by
+        # default (the machine's initial state) and the geometry; as for a single record.
+        status = [f for f, _v in defaults if f.name == self.status_field]
+        recorded = [*self.fields, *status, self.geom_field]
         returned = ", ".join(["id", "version", *(_q(f.column) for f in recorded)])
         cursor.execute(
             f"""WITH created AS (

@@ -79,7 +79,8 @@ def bulk_write_for(
 def stage_chunk(writer: BulkWrite, cursor, validated: Validated) -> Counts:
     """Hand the clean rows of ``validated`` to ``writer`` (one chunk)."""
     cells = {
-        f.name: copy_cells(validated.values[f.name].to_numpy(dtype=object), f.get_internal_type())
+        f.name: validated.cells.get(f.name)
+        or copy_cells(validated.values[f.name].to_numpy(dtype=object), f.get_internal_type())
         for f in writer.fields
     }
     return writer.add(

@@ -9,7 +9,9 @@ by GDAL's guess. Geometries come back in the *source* CRS; validate.py transform
 import json
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -118,10 +120,25 @@ class Source:
     encoding: Encoding | None = None
     warnings: list[str] = field(default_factory=list)
     layer: str = ""  # the layer read from a multi-layer file (GeoPackage, KML)
+    # A file read in parts (``source_read(lazy=True)``): how many features it holds, and
+    # read_rows(skip, n) -> (frame, geoms) for a part; frame and geoms hold the first rows.
+    total: int | None = None
+    read_rows: Callable | None = None
+    renamed: dict = field(default_factory=dict)
 
     @property
     def count(self) -> int:
-        return len(self.geoms)
+        return self.total if self.total is not None else len(self.geoms)
+
+    def rows(self, start: int, stop: int) -> "Source":
+        """Rows start..stop-1 (0-based) as a Source of their own (read now, if lazy)."""
+        if self.read_rows is None:
+            frame, geoms = self.frame.iloc[start:stop], self.geoms[start:stop]
+        else:
+            _meta, frame, geoms = self.read_rows(skip_features=start, max_features=stop - start)
+            frame = frame.rename(columns=self.renamed) if self.renamed else frame
+        return Source(self.file_name, self.driver, frame, geoms, self.crs, self.crs_reason,
+                      self.encoding, self.warnings, self.layer)  # fmt: skip
 
     @property
     def geometry_types(self) -> list[str]:
@@ -190,11 +207,29 @@ def _check_count(n: int):
         )
 
 
-def _read_ogr(path: Path, *, encoding: str | None = None, layer=None, driver_label: str):
+# Rows read for the inspection of a file read in parts (the mapping proposal, samples).
+LAZY_HEAD = 1000
+
+
+def _read_ogr(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    layer=None,
+    driver_label: str,
+    skip_features: int = 0,
+    max_features: int | None = None,
+):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            meta, _fids, wkb, columns = pyogrio.raw.read(path, encoding=encoding, layer=layer)
+            meta, _fids, wkb, columns = pyogrio.raw.read(
+                path,
+                encoding=encoding,
+                layer=layer,
+                skip_features=skip_features,
+                max_features=max_features,
+            )
     except Exception as exc:  # pyogrio raises several classes for unreadable input
         raise ReadError(
             _("The file could not be read as %(driver)s; is it complete and not damaged?")
@@ -208,7 +243,17 @@ def _read_ogr(path: Path, *, encoding: str | None = None, layer=None, driver_lab
     return meta, frame, np.asarray(geoms, dtype=object)
 
 
-def _read_shapefile(path: Path, *, encoding, crs, file_name) -> Source:
+def _lazy(source: Source, path: Path, **read) -> Source:
+    """Make ``source`` read its rows in parts: ``count`` from the file's header, the first
+    LAZY_HEAD rows in frame and geoms, the rest on demand (``Source.rows``)."""
+    info = pyogrio.read_info(path, layer=read.get("layer"), encoding=read.get("encoding"))
+    source.total = int(info.get("features") or 0)
+    source.read_rows = partial(_read_ogr, path, **read)
+    _meta, source.frame, source.geoms = source.read_rows(max_features=LAZY_HEAD)
+    return source
+
+
+def _read_shapefile(path: Path, *, encoding, crs, file_name, lazy=False) -> Source:
     for suffix in (".shx", ".dbf"):
         if _sibling(path, suffix) is None:
             raise ReadError(
@@ -228,11 +273,14 @@ def _read_shapefile(path: Path, *, encoding, crs, file_name) -> Source:
             if not crs:
                 raise
     chosen, reason, notes = _decide_crs(declared=declared, user=crs, where=_("from the .prj file"))
+    if lazy:
+        source = Source(file_name, "ESRI Shapefile", None, None, chosen, reason, enc, notes)
+        return _lazy(source, path, encoding=enc.name, driver_label="Shapefile")
     _meta, frame, geoms = _read_ogr(path, encoding=enc.name, driver_label="Shapefile")
     return Source(file_name, "ESRI Shapefile", frame, geoms, chosen, reason, enc, notes)
 
 
-def _read_gpkg(path: Path, *, crs, file_name, layer=None) -> Source:
+def _read_gpkg(path: Path, *, crs, file_name, layer=None, lazy=False) -> Source:
     name = _choose_layer(path, layer, kind=_("GeoPackage"), allow_all=False)[0]
     info = pyogrio.read_info(path, layer=name)
     declared = None
@@ -243,6 +291,9 @@ def _read_gpkg(path: Path, *, crs, file_name, layer=None) -> Source:
             if not crs:
                 raise
     chosen, reason, notes = _decide_crs(declared=declared, user=crs, where=_("from the GeoPackage"))
+    if lazy:
+        source = Source(file_name, "GPKG", None, None, chosen, reason, None, notes, name)
+        return _lazy(source, path, layer=name, driver_label="GeoPackage")
     _meta, frame, geoms = _read_ogr(path, layer=name, driver_label="GeoPackage")
     return Source(file_name, "GPKG", frame, geoms, chosen, reason, None, notes, name)
 
@@ -440,8 +491,12 @@ def source_read(
     encoding: str | None = None,
     crs: str | None = None,
     layer: str | None = None,
+    lazy: bool = False,
 ) -> Source:
     """Read the one layer in ``path`` (a zip is checked, then unpacked into ``workdir``).
+
+    ``lazy``: shapefiles and GeoPackages are read in parts (``Source.rows``), so a million
+    features never sit in memory at once; ``workdir`` must outlive the Source then.
 
     ``encoding`` and ``crs`` are the user's overrides (names from the allow-lists).
     Raises ReadError, UnsafeFile or CRSError with a sentence for the user.
@@ -464,9 +519,11 @@ def source_read(
         suffix = path.suffix.lower()
     try:
         if suffix == ".shp":
-            source = _read_shapefile(path, encoding=encoding, crs=crs, file_name=file_name)
+            source = _read_shapefile(
+                path, encoding=encoding, crs=crs, file_name=file_name, lazy=lazy
+            )
         elif suffix == ".gpkg":
-            source = _read_gpkg(path, crs=crs, file_name=file_name, layer=layer)
+            source = _read_gpkg(path, crs=crs, file_name=file_name, layer=layer, lazy=lazy)
         elif suffix in (".geojson", ".json"):
             source = _read_geojson(path, crs=crs, file_name=file_name)
         elif suffix == ".kml":
@@ -509,3 +566,4 @@ def _escape_column_names(source: Source) -> None:
         taken.add(new)
         renamed[name] = new
     source.frame = source.frame.rename(columns=renamed)
+    source.renamed = renamed

@@ -123,22 +123,9 @@ def import_inspect(*, layer, source: Source, samples: int = 3) -> dict:
 
 
 def _slices(source: Source, size: int):
+    """(first row number, Source) per part of ``size`` rows, read when asked for."""
     for start in range(0, source.count, size):
-        stop = min(start + size, source.count)
-        yield (
-            start + 1,
-            Source(
-                source.file_name,
-                source.driver,
-                source.frame.iloc[start:stop],
-                source.geoms[start:stop],
-                source.crs,
-                source.crs_reason,
-                source.encoding,
-                source.warnings,
-                source.layer,
-            ),
-        )
+        yield start + 1, min(start + size, source.count), start
 
 
 def _validate_and_write(*, check: Validation, source: Source, writer, chunk_rows: int, tick):
@@ -148,9 +135,11 @@ def _validate_and_write(*, check: Validation, source: Source, writer, chunk_rows
     language = translation.get_language()
     total = source.count
 
-    def prepare(first, chunk):
+    def prepare(first, stop, start):
+        # Reading the part (a lazy Source reads the file here) and the work without the
+        # database, in the thread: the database meanwhile writes the previous part.
         with translation.override(language):
-            return check.prepare(chunk, first)
+            return check.prepare(source.rows(start, stop), first)
 
     done = 0
     with ThreadPoolExecutor(max_workers=1) as pool, connection.cursor() as cursor:
@@ -206,14 +195,24 @@ def import_file(
     rejected or committed). Raises one of USER_ERRORS when the file cannot be read or
     written at all. ``progress(step, done, total)`` hears of each step and chunk.
     """
-    layer = layer_for_import(slug=layer_slug)
-    path = Path(path)
-    tick = progress or (lambda *_a, **_k: None)
     with tempfile.TemporaryDirectory(prefix="geocm-import-") as workdir:
-        source = source_read(
-            path=path, workdir=Path(workdir), file_name=file_name, encoding=encoding, crs=crs,
-            layer=source_layer,
+        return _import(
+            layer=layer_for_import(slug=layer_slug), path=Path(path), workdir=Path(workdir),
+            file_name=file_name, by=by, encoding=encoding, crs=crs, offset=offset,
+            mapping=mapping, constants=constants, mode=mode, subdistrict=subdistrict,
+            repair=repair, source_layer=source_layer, centroids=centroids, dry_run=dry_run,
+            tick=progress or (lambda *_a, **_k: None), chunk_rows=chunk_rows,
         )  # fmt: skip
+
+
+def _import(
+    *, layer, path, workdir, file_name, by, encoding, crs, offset, mapping, constants, mode,
+    subdistrict, repair, source_layer, centroids, dry_run, tick, chunk_rows,
+):  # fmt: skip
+    source = source_read(
+        path=path, workdir=workdir, file_name=file_name, encoding=encoding, crs=crs,
+        layer=source_layer, lazy=True,
+    )  # fmt: skip
     tick("read", 0, source.count)
     if mapping is None:
         mapping = mapping_propose(
@@ -267,7 +266,7 @@ def import_file(
         _fail(record, str(exc))
         raise
     # The rows are in the layer (or refused): only the description of the file is kept.
-    source.frame, source.geoms = source.frame.iloc[:0], source.geoms[:0]
+    source.frame, source.geoms, source.read_rows = source.frame.iloc[:0], source.geoms[:0], None
     tick("validated", whole.total, whole.total)
     record.rejected = whole.error_rows
     record.report = whole.report()

@@ -75,6 +75,8 @@ class Validated:
     outside_district: int = 0
     # Per clean row: whether its code was generated here (the file gave none).
     generated: np.ndarray | None = None
+    # Field -> COPY cells of the clean rows, where already built (``copy_cells``).
+    cells: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -651,6 +653,8 @@ class Prepared:
     values: dict
     geoms: np.ndarray
     bad: np.ndarray
+    wkb: np.ndarray | None = None  # hex WKB (EPSG:4326) of the rows with a good geometry
+    cells: dict = field(default_factory=dict)  # field -> COPY cells, built in the thread
 
 
 class Validation:
@@ -720,6 +724,7 @@ class Validation:
         self.next_number: dict[str, int] = {}
         self.generated = 0
         self.matched = 0
+        self.layer_was_empty: bool | None = None
         self._district = _area_geom("district")
         self._replaced = (
             _area_geom("subdistrict", code=subdistrict) if mode == "replace" and subdistrict
@@ -778,7 +783,39 @@ class Validation:
                 continue  # needs the database: settle()
             values[name] = self._column(f, frame[src.column].astype(object), bad, first)
         geoms = self._geometry(chunk, bad, first)
-        return Prepared(first=first, raw=frame, values=values, geoms=geoms, bad=bad)
+        if "code" in values:
+            self._file_codes(values["code"], bad, first)
+        wkb = np.full(n, None, dtype=object)
+        good_geom = ~shapely.is_missing(geoms) & ~bad
+        if good_geom.any():
+            wkb[good_geom] = _hex_wkb(geoms[good_geom])
+        # The staging table's cells of the columns that are final now (not the code, which
+        # may be generated, nor foreign keys, looked up in the database).
+        from geo_cm.assets import copy_cells
+
+        cells = {
+            name: np.asarray(
+                copy_cells(series.to_numpy(dtype=object), self.fields[name].get_internal_type()),
+                dtype=object,
+            )
+            for name, series in values.items()
+            if name != "code"
+        }
+        return Prepared(first=first, raw=frame, values=values, geoms=geoms, bad=bad, wkb=wkb,
+                        cells=cells)  # fmt: skip
+
+    def _file_codes(self, codes: pd.Series, bad, first) -> None:
+        """Codes unique in the whole file, across chunks (never a silent last-one-wins)."""
+        arr = codes.to_numpy(dtype=object)
+        for i in np.flatnonzero(codes.notna().to_numpy()):
+            code = arr[i]
+            if code in self.seen_codes:
+                bad[i] = True
+                if len(self.problems) < REPORT_MAX:
+                    text = _("duplicate code: row %(r)d has it too") % {"r": self.seen_codes[code]}
+                    self.problems.append(Problem(first + int(i), "code", _fmt(code), text))
+            else:
+                self.seen_codes[code] = first + int(i)
 
     def _column(self, f, raw: pd.Series, bad, first) -> pd.Series:
         converter = _converter(f)
@@ -951,13 +988,15 @@ class Validation:
                 src = self.sources.get(fname)
                 raw = frame[src.column].astype(object) if src and src.column else None
                 self._flag(bad, mask, first, fname, raw, text)
-        wkb = np.full(n, None, dtype=object)
-        good_geom = ~shapely.is_missing(prep.geoms) & ~bad
-        if good_geom.any():
-            wkb[good_geom] = _hex_wkb(prep.geoms[good_geom])
+        wkb = prep.wkb
+        wkb[bad] = None
+        if self.layer_was_empty is None:
+            # Taken once, under the import's lock: rows an empty layer cannot match are never
+            # looked up again (the file's own codes are unique, checked above).
+            self.layer_was_empty = not self.layer.model.objects.exists()
         codes, generated = self._codes(prep, values, wkb, bad)
         values["code"] = codes
-        existing = _stored_statuses(self.layer, codes)
+        existing = {} if self.layer_was_empty else _stored_statuses(self.layer, codes)
         is_existing = codes.isin(list(existing)).to_numpy(dtype=bool)
         raw_codes = (
             frame[self.sources["code"].column].astype(object)
@@ -982,6 +1021,7 @@ class Validation:
             total=n,
             error_rows=int(bad.sum()),
             generated=generated[keep],
+            cells={k: v[keep].tolist() for k, v in prep.cells.items()},
         )
 
     def _codes(self, prep: Prepared, values, wkb, bad) -> tuple[pd.Series, np.ndarray]:
@@ -992,18 +1032,7 @@ class Validation:
             codes = values["code"].copy()
         else:
             codes = _objects([None] * n, None)
-        # Duplicates within the file, across chunks (never a silent last-one-wins).
         present = codes.notna().to_numpy()
-        arr = codes.to_numpy(dtype=object)
-        for i in np.flatnonzero(present):
-            code = arr[i]
-            if code in self.seen_codes:
-                bad[i] = True
-                if len(self.problems) < REPORT_MAX:
-                    text = _("duplicate code: row %(r)d has it too") % {"r": self.seen_codes[code]}
-                    self.problems.append(Problem(first + int(i), "code", _fmt(code), text))
-            else:
-                self.seen_codes[code] = first + int(i)
         generated = np.zeros(n, dtype=bool)
         missing = ~present & ~bad & pd.notna(wkb)
         if "code" in self.sources and self.sources["code"].column is not None:
@@ -1030,7 +1059,11 @@ class Validation:
             return codes, generated
         idx = np.asarray(unique_idx)
         names = [name_arr[j] for j in idx] if name_arr is not None else [None] * len(idx)
-        matched = self._matching_codes(names=names, wkb=wkb[idx])
+        matched = (
+            [None] * len(idx)
+            if self.layer_was_empty
+            else self._matching_codes(names=names, wkb=wkb[idx])
+        )
         arr = codes.to_numpy(dtype=object).copy()
         fresh = []
         for j, code in zip(idx, matched, strict=True):

@@ -18,16 +18,17 @@ pytestmark = pytest.mark.django_db
 MAPPING = {"code": "编号", "name": "名称", "category": "category"}
 
 
-def _meanwhile(monkeypatch, action):
-    """Run ``action`` after the rows were validated, just before they are written (another
-    writer that got in first: in a single test transaction it cannot wait for the lock)."""
-    real = BulkWrite.add
+def _meanwhile(monkeypatch, action, *, step="add"):
+    """Run ``action`` just before the bulk writer's ``step``: "begin" (another writer got in
+    before the import's lock) or "add" (after the rows were validated, just before they are
+    written; in a single test transaction the action cannot wait for the lock)."""
+    real = getattr(BulkWrite, step)
 
     def racing(self, *args, **kwargs):
         action()
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(BulkWrite, "add", racing)
+    monkeypatch.setattr(BulkWrite, step, racing)
 
 
 def test_create_mode_refuses_a_code_created_after_validation(areas, tmp_path, monkeypatch):
@@ -42,9 +43,11 @@ def test_create_mode_refuses_a_code_created_after_validation(areas, tmp_path, mo
     assert record.status == ImportRecord.Status.FAILED and "GC-0002" in record.message
 
 
-def test_upsert_still_updates_a_code_created_after_validation(areas, tmp_path, monkeypatch):
+def test_upsert_updates_a_code_created_before_the_lock(areas, tmp_path, monkeypatch):
     shp = write_shapefile(toilet_frame(3), tmp_path / "shp")
-    _meanwhile(monkeypatch, lambda: factories.toilet(code="GC-0002", name="someone else's"))
+    _meanwhile(
+        monkeypatch, lambda: factories.toilet(code="GC-0002", name="someone else's"), step="begin"
+    )
     record = import_file(layer_slug="toilets", path=shp, mode="upsert", mapping=MAPPING).record
     assert (record.created, record.updated) == (2, 1)
     assert Toilet.objects.count() == 3
@@ -54,20 +57,22 @@ def test_upsert_judges_status_changes_from_the_status_stored_at_commit(
     areas, tmp_path, monkeypatch
 ):
     frame = toilet_frame(2)
-    frame["status"] = "open"
+    frame["status"] = "closed_for_repair"
     shp = write_shapefile(frame, tmp_path / "shp")
     mapping = {**MAPPING, "status": "status"}
-    # Created meanwhile as removed: removed -> open is not a transition the machine allows.
-    _meanwhile(monkeypatch, lambda: factories.toilet(code="GC-0001", status="removed"))
+    factories.toilet(code="GC-0001", status="open")
+    # Removed meanwhile: removed -> closed for repair is not a transition the machine allows.
+    _meanwhile(monkeypatch, lambda: Toilet.objects.filter(code="GC-0001").update(status="removed"))
     with pytest.raises(CommitError, match="GC-0001 is now removed"):
         import_file(layer_slug="toilets", path=shp, mode="upsert", mapping=mapping)
-    assert not Toilet.objects.exists()  # nothing written (the other writer went with it)
+    assert Toilet.objects.get().status == "open"  # nothing written (the change went with it)
 
 
 def test_a_generated_code_taken_before_the_write_refuses_the_import(areas, tmp_path, monkeypatch):
     frame = toilet_frame(2).drop(columns=["编号"])
     shp = write_shapefile(frame, tmp_path / "shp")
+    factories.toilet(code="OLD-1", lon=118.69, lat=32.09)
     _meanwhile(monkeypatch, lambda: factories.toilet(code="GC-JP-0001", name="meanwhile"))
     with pytest.raises(CommitError, match="GC-JP-0001, generated when the file was checked"):
         import_file(layer_slug="toilets", path=shp, mode="upsert", mapping={"name": "名称"})
-    assert not Toilet.objects.exists()
+    assert list(Toilet.objects.values_list("code", flat=True)) == ["OLD-1"]
