@@ -1,157 +1,183 @@
-"""Build and write all demo assets: generation is pure Python, writing is bulk SQL.
+"""Building, writing and deleting the demo assets, whichever apps contribute them.
 
-``build_assets(seed)`` returns unsaved model instances (EPSG:4326 geometries) and touches
-no database, so determinism can be checked without one. ``load_assets(seed)`` writes them
-with ``bulk_create`` in batches inside one transaction, derives every subdistrict with
-one set-based UPDATE per model and records one ChangeRecord ("create") per asset.
+The core knows no domain app: it runs the ``demo_build`` of every app's ``demo.py``
+(discovered like ``layers.py``) and of its own builders (the population grid), in
+``DEMO_ORDER``, then writes what they added: asset models through the asset-write module
+(one history row per record, subdistricts derived in SQL, "assets changed" sent so that
+coverage refreshes), other models with ``bulk_create``. Deleting removes every record of
+those apps whose source is the demo's, children first, then asks each ``demo_delete``.
 """
 
-from dataclasses import dataclass, field
+from importlib import import_module
 
-from django.contrib.contenttypes.models import ContentType
+from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
-from geo_cm.models import ChangeRecord, Subdistrict
-from geo_cm.services import assets_assign_subdistrict
+from geo_cm.assets import assets_bulk_create
+from geo_cm.models import Asset, ChangeRecord, Subdistrict
 
-from .common import DEMO_SOURCE, model
-from .greenways import ROUTES, build_greenways
-from .parking import build_parking
-from .population import build_population
-from .streets import build_streets, plan_roads
-from .toilets import build_toilets
+from . import population
+from .common import DEMO_SOURCE
+from .context import DemoContext
 
 BATCH_SIZE = 1000
+# The core's own builders beside the apps' (areas are loaded before any builder runs).
+CORE_BUILDERS = (population,)
 
 
-@dataclass
-class DemoAssets:
-    """Unsaved demo records per model label, in an order that satisfies foreign keys."""
-
-    rows: dict[str, list] = field(default_factory=dict)
-    # Label -> creation times aligned with ``rows[label]``, for records whose
-    # ``created_at`` is data (a plan metric counts by it) rather than the load time.
-    created_at: dict[str, list] = field(default_factory=dict)
-
-    def count(self, label: str) -> int:
-        return len(self.rows.get(label, []))
-
-    def assets(self):
-        """(model, rows) for the models that are Assets (they carry code and subdistrict)."""
-        for label, rows in self.rows.items():
-            m = model(label)
-            if any(f.name == "subdistrict" for f in m._meta.fields):
-                yield m, rows
-
-
-def build_assets(seed: int = 2023) -> DemoAssets:
-    """Generate every demo asset for ``seed``; the same seed gives the same records."""
-    roads = plan_roads(seed)
-    streets = build_streets(seed, roads)
-    parking = build_parking(seed, roads)
-    greenways = build_greenways(seed, roads)
-    return DemoAssets(
-        rows={
-            "streets.Road": streets.roads,
-            "streets.StreetLight": streets.lights,
-            "streets.LightingRetrofit": streets.retrofits,
-            "streets.BackAlleyProject": streets.alleys,
-            "parking.Facility": parking.facilities,
-            "parking.Berth": parking.berths,
-            "parking.SharingWindow": parking.windows,
-            "parking.OccupancyReport": parking.reports,
-            "toilets.Toilet": build_toilets(seed, roads),
-            "greenways.Route": greenways.routes,
-            "greenways.Segment": greenways.segments,
-            "coverage.PopulationArea": build_population(seed),
-        },
-        created_at={"parking.SharingWindow": parking.window_created_at},
-    )
+def demo_modules() -> list:
+    """The ``demo`` modules of the installed apps and the core's builders, in DEMO_ORDER."""
+    found = list(CORE_BUILDERS)
+    for config in apps.get_app_configs():
+        if f"{config.name}.demo" == __package__:
+            continue  # the core's own demo package (this one): its builders are listed above
+        try:
+            module = import_module(f"{config.name}.demo")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.demo":
+                raise  # the module exists but something it imports does not
+            continue
+        if module not in found:
+            found.append(module)
+    for module in found:
+        if not isinstance(getattr(module, "DEMO_ORDER", None), int) or not callable(
+            getattr(module, "demo_build", None)
+        ):
+            raise ImproperlyConfigured(
+                f"{module.__name__} must define DEMO_ORDER (an int) and demo_build(ctx)."
+            )
+    return sorted(found, key=lambda m: (m.DEMO_ORDER, m.__name__))
 
 
-def _refuse_clashes(demo: DemoAssets) -> None:
+def _run(module, ctx: DemoContext) -> None:
+    # The same stream whatever else runs: seeded with the seed and the module's name.
+    ctx.rng = ctx.stream(module.__name__)
+    module.demo_build(ctx)
+
+
+def build_assets(seed: int = 2023) -> DemoContext:
+    """Generate the records of the pure builders (``DEMO_PURE``) for ``seed`` into a
+    context; touches no database."""
+    ctx = DemoContext(seed=seed)
+    for module in demo_modules():
+        if getattr(module, "DEMO_PURE", False):
+            _run(module, ctx)
+    return ctx
+
+
+def _refuse_clashes(ctx: DemoContext) -> None:
     """Stop before writing anything when a demo code is already taken."""
-    for label, rows in demo.rows.items():
-        m = model(label)
-        if not any(f.name == "code" for f in m._meta.fields):
+    for model, rows in ctx.rows.items():
+        if not any(f.name == "code" for f in model._meta.fields):
             continue
         codes = [r.code for r in rows]
-        taken = m.objects.filter(code__in=codes).values_list("code", flat=True)[:3]
+        taken = model.objects.filter(code__in=codes).values_list("code", flat=True)[:3]
         if taken:
             raise ImproperlyConfigured(
-                f"{m._meta.verbose_name_plural} {', '.join(taken)} already exist: the demo "
-                "data is loaded. Use `manage.py load_demo --force` to replace it."
+                f"{model._meta.verbose_name_plural} {', '.join(taken)} already exist: the "
+                "demo data is loaded. Use `manage.py load_demo --force` to replace it."
             )
 
 
 @transaction.atomic
-def load_assets(seed: int = 2023) -> DemoAssets:
-    """Write the demo assets for ``seed`` (areas must be loaded first: ``load_areas``).
+def load_assets(seed: int = 2023, *, force: bool = False, progress=None, say=None) -> DemoContext:
+    """Build and write the demo records for ``seed`` (areas must be loaded first), builder
+    by builder in DEMO_ORDER. ``progress`` hears the builders' lines, ``say`` the core's.
 
     Raises ImproperlyConfigured when no subdistricts exist or demo codes are taken.
     """
-    if not Subdistrict.objects.exists():
+    subdistricts = list(Subdistrict.objects.select_related("district"))
+    if not subdistricts:
         raise ImproperlyConfigured("Load the areas first (geo_cm.demo.load_areas).")
-    demo = build_assets(seed)
-    _refuse_clashes(demo)
-    for label, rows in demo.rows.items():
-        # bulk_create sets primary keys on PostgreSQL, so later rows can refer to earlier.
-        model(label).objects.bulk_create(rows, batch_size=BATCH_SIZE)
-    for label, times in demo.created_at.items():
-        # auto_now_add stamped the load time; bulk_update writes the values as given.
-        rows = demo.rows[label]
-        for row, when in zip(rows, times, strict=True):
-            row.created_at = when
-        model(label).objects.bulk_update(rows, ["created_at"], batch_size=BATCH_SIZE)
-    history = []
-    for m, rows in demo.assets():
-        assets_assign_subdistrict(model=m, pks=[r.pk for r in rows])
-        content_type = ContentType.objects.get_for_model(m)
-        history.extend(
-            ChangeRecord(
-                content_type=content_type,
-                object_id=r.pk,
-                object_code=r.code,
-                action=ChangeRecord.Action.CREATE,
-                changes={},
-                source=DEMO_SOURCE,
-                asset_version=1,
-                note="synthetic demo data",
+    say = say or (lambda _text: None)
+    ctx = DemoContext(
+        seed=seed,
+        district=subdistricts[0].district,
+        subdistricts=subdistricts,
+        force=force,
+        progress=progress or (lambda _text: None),
+    )
+    for module in demo_modules():
+        say(f"building {module.__name__}")
+        written = {model: len(rows) for model, rows in ctx.rows.items()}
+        _run(module, ctx)
+        _write(ctx, written, say)
+    return ctx
+
+
+def _write(ctx: DemoContext, written: dict, say) -> None:
+    """Write the rows added since ``written`` (model -> rows written before), in order."""
+    fresh = DemoContext(seed=ctx.seed)
+    for model, rows in ctx.rows.items():
+        if len(rows) > written.get(model, 0):
+            fresh.rows[model] = rows[written.get(model, 0) :]
+    _refuse_clashes(fresh)
+    for model, rows in fresh.rows.items():
+        say(f"writing {len(rows):,} {model._meta.verbose_name_plural}")
+        if issubclass(model, Asset):
+            assets_bulk_create(
+                model=model, rows=rows, source=DEMO_SOURCE, note="synthetic demo data"
             )
-            for r in rows
-        )
-    ChangeRecord.objects.bulk_create(history, batch_size=BATCH_SIZE)
-    return demo
+        else:
+            # bulk_create sets primary keys on PostgreSQL, so later rows can refer to them.
+            model.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        times = ctx.created_at.get(model, [])[written.get(model, 0) :]
+        if times:
+            # auto_now_add stamped the load time; bulk_update writes the values as given.
+            for row, when in zip(rows, times, strict=True):
+                row.created_at = when
+            model.objects.bulk_update(rows, ["created_at"], batch_size=BATCH_SIZE)
 
 
-# Deleting runs children first: retrofits protect roads, segments protect routes.
-DELETE_ORDER = (
-    "streets.LightingRetrofit",
-    "streets.StreetLight",
-    "streets.BackAlleyProject",
-    "parking.Berth",
-    "parking.Facility",
-    "toilets.Toilet",
-    "greenways.Segment",
-    "streets.Road",
-    "coverage.PopulationArea",
-)
+def _demo_models() -> list:
+    """Models that carry a ``source``, of the apps with a demo module and of the core's
+    builders, children before the parents they point at (retrofits before roads)."""
+    from geo_cm.coverage.models import PopulationArea
+
+    app_names = {m.__name__.removesuffix(".demo") for m in demo_modules()}
+    models = [
+        model
+        for config in apps.get_app_configs()
+        if config.name in app_names
+        for model in config.get_models()
+        if any(f.name == "source" for f in model._meta.fields)
+    ]
+    models.append(PopulationArea)  # the core builder's (geo_cm.demo.population)
+
+    def points_at(child, parent) -> bool:
+        return any(f.many_to_one and f.related_model is parent for f in child._meta.fields)
+
+    ordered = []
+    while len(ordered) < len(models):
+        ready = [
+            model
+            for model in models
+            if model not in ordered
+            and not any(points_at(o, model) for o in models if o is not model and o not in ordered)
+        ]
+        if not ready:
+            raise ImproperlyConfigured("The demo models refer to each other in a cycle.")
+        ordered.extend(ready)
+    return ordered
 
 
 @transaction.atomic
 def delete_demo_assets() -> int:
-    """Delete every asset whose source is the demo's, its history, and emptied demo routes.
+    """Delete every record whose source is the demo's, its history, and what the apps'
+    ``demo_delete`` hooks remove. Returns the number of assets deleted.
 
-    Windows and occupancy reports go with their facility (CASCADE). Returns the number of
-    assets deleted. Records created by people or imports are left alone; a person's edit
-    to a demo asset keeps its source, so that asset is deleted too.
+    Records created by people or imports are left alone; a person's edit to a demo asset
+    keeps its source, so that asset is deleted too.
     """
     deleted = 0
-    for label in DELETE_ORDER:
-        m = model(label)
-        deleted += m.objects.filter(source=DEMO_SOURCE).delete()[1].get(m._meta.label, 0)
-    Route = model("greenways.Route")
-    Route.objects.filter(code__in=[r.code for r in ROUTES], segments__isnull=True).delete()
+    for model in _demo_models():
+        removed = model.objects.filter(source=DEMO_SOURCE).delete()[1]
+        if issubclass(model, Asset):
+            deleted += removed.get(model._meta.label, 0)
+    for module in demo_modules():
+        hook = getattr(module, "demo_delete", None)
+        if hook is not None:
+            hook()
     ChangeRecord.objects.filter(source=DEMO_SOURCE).delete()
     return deleted

@@ -4,8 +4,6 @@ import datetime as dt
 import random
 from zoneinfo import ZoneInfo
 
-from django.apps import apps
-
 # Every demo record carries this source, so it can be told apart and removed (--force).
 DEMO_SOURCE = "demo (synthetic)"
 
@@ -33,15 +31,6 @@ def in_year(rng: random.Random, year: int, first_month: int = 1, last_month: int
     """A date in ``year`` between the first day of ``first_month`` and the end of ``last_month``."""
     end = dt.date(year + (last_month == 12), last_month % 12 + 1, 1) - dt.timedelta(days=1)
     return random_date(rng, dt.date(year, first_month, 1), end)
-
-
-def model(label: str):
-    """A domain model by ``app_label.ModelName``.
-
-    The platform core never imports a domain app (docs: DESIGN.md); the demo reaches the
-    domain models through the app registry instead.
-    """
-    return apps.get_model(label)
 
 
 def weighted_order(rng: random.Random, items, weight) -> list:

@@ -16,8 +16,10 @@ import numpy as np
 import shapely
 from shapely.geometry import box
 
+from geo_cm.coverage.models import PopulationArea
+
 from .areas import TOWNS, town_seeds_metric
-from .common import DEMO_SOURCE, model, rng_for
+from .common import DEMO_SOURCE, rng_for
 from .geo import django_geom, inner_metric
 from .names import NamePool
 
@@ -41,7 +43,6 @@ def _grid_density(x, y, seeds):
 
 def build_population(seed: int) -> list:
     """Unsaved PopulationArea rows for ``seed`` (residential blocks, grid cells, places)."""
-    PopulationArea = model("coverage.PopulationArea")
     rng = rng_for(seed, "population")
     seeds = town_seeds_metric()
     inner = inner_metric()
@@ -130,3 +131,14 @@ def build_population(seed: int) -> list:
                 )
             )
     return rows
+
+
+# A core builder, after the apps' assets and before what is placed among the people
+# (work orders); the summary line ends with the population areas.
+DEMO_ORDER = 50
+DEMO_PURE = True
+
+
+def demo_build(ctx) -> None:
+    """The demand the coverage analysis measures against."""
+    ctx.add(build_population(ctx.seed), summary="population areas")

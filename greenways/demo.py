@@ -12,9 +12,15 @@ from decimal import Decimal
 from shapely.geometry import LineString, Point, Polygon
 from shapely.ops import substring
 
-from .common import DEMO_SOURCE, in_year, model, rng_for
-from .geo import clip_line, core_metric, django_geom, outline_metric, to_metric
-from .streets import LAOSHAN
+from geo_cm.demo import DEMO_SOURCE, DemoContext
+from geo_cm.demo.common import in_year, rng_for
+from geo_cm.demo.geo import clip_line, core_metric, django_geom, outline_metric, to_metric
+from geo_cm.demo.roadplan import LAOSHAN
+
+from .models import Route, Segment
+
+DEMO_ORDER = 40
+DEMO_PURE = True  # demo_build only adds rows to the context
 
 RIVERSIDE_START = (118.680, 32.082)  # near 沿江: the riverside route runs SW from here
 RIVERSIDE_LENGTH_M = 7500.0
@@ -131,8 +137,6 @@ class GreenwaysData:
 
 def build_greenways(seed: int, roads) -> GreenwaysData:
     """Routes and ~20 km of segments across all statuses."""
-    Route = model("greenways.Route")
-    Segment = model("greenways.Segment")
     rng = rng_for(seed, "greenways")
     routes, pieces = [], []
     route_lines = (_laoshan(rng), _riverside(), _lake(rng, roads))
@@ -177,3 +181,17 @@ def build_greenways(seed: int, roads) -> GreenwaysData:
             )
         )
     return GreenwaysData(routes=routes, segments=segments)
+
+
+def demo_build(ctx: DemoContext) -> None:
+    """Three routes and their segments."""
+    data = build_greenways(ctx.seed, ctx.roads)
+    ctx.add(data.routes, summary="greenway routes")
+    ctx.add(data.segments, summary="greenway segments")
+
+
+def demo_delete() -> int:
+    """The demo routes left without segments once the demo segments are deleted (routes
+    have no source of their own)."""
+    emptied = Route.objects.filter(code__in=[r.code for r in ROUTES], segments__isnull=True)
+    return emptied.delete()[0]

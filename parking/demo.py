@@ -12,11 +12,17 @@ from dataclasses import dataclass
 
 from shapely.geometry import Point
 
-from .areas import TOWNS
-from .common import DEMO_SOURCE, REFERENCE_TIME, SHANGHAI, in_year, model, rng_for
-from .geo import django_geom
-from .names import NamePool
-from .streets import roadside_point
+from geo_cm.demo import DEMO_SOURCE, DemoContext
+from geo_cm.demo.areas import TOWNS
+from geo_cm.demo.common import REFERENCE_TIME, SHANGHAI, in_year, rng_for
+from geo_cm.demo.geo import django_geom
+from geo_cm.demo.names import NamePool
+from geo_cm.demo.roadplan import roadside_point
+
+from .models import Berth, Facility, OccupancyReport, SharingWindow
+
+DEMO_ORDER = 20
+DEMO_PURE = True  # demo_build only adds rows to the context
 
 
 @dataclass(frozen=True)
@@ -400,7 +406,6 @@ TWO_WINDOWS = 6  # 14 facilities, 6 of them with two windows: 20 windows
 
 
 def _windows(rng, facilities, plans) -> list:
-    SharingWindow = model("parking.SharingWindow")
     candidates = [
         (f, p)
         for f, p in zip(facilities, plans, strict=True)
@@ -453,7 +458,6 @@ def _window_created_at(seed: int, windows) -> list[dt.datetime]:
 
 def _reports(rng, facilities) -> list:
     """100 occupancy reports on 10 open car parks over the 3 days before REFERENCE_TIME."""
-    OccupancyReport = model("parking.OccupancyReport")
     fed = [f for f in facilities if f.status == "open" and f.kind != "on_street"]
     fed = sorted(rng.sample(fed, 10), key=lambda f: f.code)
     reports = []
@@ -479,8 +483,6 @@ def _reports(rng, facilities) -> list:
 
 def build_parking(seed: int, roads) -> ParkingData:
     """Model instances for facilities, their berths, sharing windows and occupancy."""
-    Facility = model("parking.Facility")
-    Berth = model("parking.Berth")
     rng = rng_for(seed, "parking")
     plans = _plans(rng, roads)
     _statuses_and_dates(rng, plans)
@@ -539,3 +541,12 @@ def _operator(plan: _Plan) -> str:
     if plan.ftype.ownership == "institution":
         return plan.name.removesuffix("停车场")
     return plan.name[:2] + "物业服务中心"
+
+
+def demo_build(ctx: DemoContext) -> None:
+    """Car parks beside the demo's roads, their berths, sharing windows and occupancy."""
+    data = build_parking(ctx.seed, ctx.roads)
+    ctx.add(data.facilities, summary="parking facilities")
+    ctx.add(data.berths, summary="berths")
+    ctx.add(data.windows, summary="sharing windows", created_at=data.window_created_at)
+    ctx.add(data.reports, summary="occupancy reports")

@@ -10,11 +10,17 @@ import math
 
 from shapely.geometry import Point
 
-from .areas import TOWNS, town_seeds_metric
-from .common import DEMO_SOURCE, in_year, model, random_date, rng_for
-from .geo import core_metric, django_geom, to_metric
-from .names import NamePool
-from .streets import LAOSHAN, roadside_point
+from geo_cm.demo import DEMO_SOURCE, DemoContext
+from geo_cm.demo.areas import TOWNS, town_seeds_metric
+from geo_cm.demo.common import in_year, random_date, rng_for
+from geo_cm.demo.geo import core_metric, django_geom, to_metric
+from geo_cm.demo.names import NamePool
+from geo_cm.demo.roadplan import LAOSHAN, roadside_point
+
+from .models import Toilet
+
+DEMO_ORDER = 30
+DEMO_PURE = True  # demo_build only adds rows to the context
 
 CITY, SCENIC, RURAL, ALLIANCE = 105, 15, 22, 8
 SCENIC_RADIUS_M = 4000.0
@@ -88,7 +94,6 @@ def _hours(rng, share_24h: float, daytime: tuple[str, ...]) -> dict:
 
 def build_toilets(seed: int, roads) -> list:
     """About 150 toilets of every category, denser in the urban east."""
-    Toilet = model("toilets.Toilet")
     rng = rng_for(seed, "toilets")
     names = NamePool()
     urban = [t.name for t in TOWNS if t.urban]
@@ -239,3 +244,8 @@ def _statuses_and_projects(rng, toilets) -> None:
         if toilet.status in ("open", "closed_for_repair") and rng.random() < 0.8:
             since = max(dt.date(2024, 1, 1), toilet.completed_on or dt.date.min)
             toilet.last_verified_on = random_date(rng, since, dt.date(2024, 12, 30))
+
+
+def demo_build(ctx: DemoContext) -> None:
+    """About 150 toilets of every category."""
+    ctx.add(build_toilets(ctx.seed, ctx.roads), summary="toilets")
