@@ -96,8 +96,8 @@ class BulkWrite:
 
     mode: create (every code must be new), upsert (update changed rows, insert new codes)
     or replace (as upsert, then delete the records of ``replace_subdistrict`` that the
-    rows did not hold). ``new_values``: field -> value for new records whose field is not
-    staged (the status machine's initial state, model defaults). ``source`` marks created
+    rows did not hold). New records take, for the fields not staged, ``new_values`` over
+    the model's defaults and the status machine's initial state. ``source`` marks created
     records and every history row.
     """
 
@@ -116,6 +116,20 @@ class BulkWrite:
     # Whether the table held no record when the lock was taken: then no staged code can
     # match a stored one (the caller's rows have unique codes), and the joins are skipped.
     _was_empty: bool = False
+
+    def __post_init__(self):
+        staged = {f.name for f in self.fields}
+        defaults = {}
+        for f in history.editable_fields(self.model):
+            if f.name in staged or f.primary_key or hasattr(f, "geom_type"):
+                continue
+            if f.name == self.status_field and getattr(self.model, "status_machine", None):
+                defaults[f.name] = self.model.status_machine.initial
+            elif f.has_default() or (f.blank and f.empty_strings_allowed and not f.null):
+                defaults[f.name] = f.get_default()
+        for name in ("subdistrict", "source", "version"):
+            defaults.pop(name, None)  # derived by the writer itself
+        self.new_values = {**defaults, **self.new_values}
 
     # --- set-up -------------------------------------------------------------------------
 

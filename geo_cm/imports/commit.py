@@ -24,21 +24,6 @@ from .validate import Validated, importable_fields
 CommitError = BulkWriteError
 
 
-def new_record_values(layer, fields) -> dict:
-    """Values of new records for fields the file does not give: the state machine's initial
-    status and the model's defaults (an explicit "unknown" where the model has one)."""
-    staged = {f.name for f in fields}
-    out = {}
-    for f in importable_fields(layer):
-        if f.name in staged:
-            continue
-        if f.name == layer.status_field and layer.status_machine is not None:
-            out[f.name] = layer.status_machine.initial
-        elif f.get_default() is not None:
-            out[f.name] = f.get_default()
-    return out
-
-
 def _replaced_area(mode: str, subdistrict: str | None) -> Subdistrict | None:
     if mode != "replace":
         return None
@@ -70,7 +55,6 @@ def bulk_write_for(
         by=by,
         source=source,
         status_field=layer.status_field,
-        new_values=new_record_values(layer, fields),
         replace_subdistrict=_replaced_area(mode, subdistrict),
         dry=dry,
     )

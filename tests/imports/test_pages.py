@@ -301,14 +301,15 @@ def test_zip_bombs_are_refused_before_extraction(areas, gis, tmp_path, settings)
     bomb = tmp_path / "bomb.zip"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("big.shp", b"\0" * 50_000_000)
-    before = set(Path(tempfile.gettempdir()).glob("geocm-*"))
+    # The pages' own folders (tests in other processes make geocm-import-* meanwhile).
+    before = set(Path(tempfile.gettempdir()).glob("geocm-upload-*"))
     response = _upload(gis, bomb)
     assert response.status_code == 400
     message = re.search(r'data-field="file">(.*?)</div>', response.content.decode()).group(1)
     assert "zip bomb" in message
     assert not ImportUpload.objects.exists()
     # Nothing unpacked is left behind (the checks run before extracting).
-    assert set(Path(tempfile.gettempdir()).glob("geocm-*")) == before
+    assert set(Path(tempfile.gettempdir()).glob("geocm-upload-*")) == before
 
 
 def test_the_preview_of_amap_points_is_in_wgs84_when_the_offset_is_declared(areas, gis, tmp_path):
