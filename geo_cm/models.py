@@ -143,13 +143,16 @@ class ChangeRecord(models.Model):
     at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     # The object that caused the change, when there is one (the work order whose
     # resolution repaired a light): set by ``asset_set_status(..., related=obj)``.
+    # No database constraint: the related id itself cannot have one (it is generic), and a
+    # constraint would cost every history row of a bulk import a trigger.
     related_type = models.ForeignKey(
         ContentType,
-        on_delete=models.PROTECT,
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
         verbose_name=_("related type"),
     )
     related_id = models.BigIntegerField(_("related id"), null=True, blank=True)

@@ -19,7 +19,14 @@ Many records: ``BulkWrite`` (a staging table, used by the importer) and
 ``assets_bulk_create`` (unsaved instances, used by the demo).
 """
 
-from .bulk import BulkWrite, BulkWriteError, Counts, assets_bulk_create, copy_cells
+from .bulk import (
+    BulkWrite,
+    BulkWriteError,
+    Counts,
+    assets_bulk_create,
+    copy_cells,
+    copy_lines,
+)
 from .records import VersionConflict, asset_create, asset_delete, asset_set_status, asset_update
 from .rules import assets_assign_subdistrict, status_change_check, subdistrict_sql, subdistricts_of
 from .signals import assets_changed, assets_changed_send
@@ -38,6 +45,7 @@ __all__ = [
     "assets_changed",
     "assets_changed_send",
     "copy_cells",
+    "copy_lines",
     "status_change_check",
     "subdistrict_sql",
     "subdistricts_of",

@@ -62,6 +62,8 @@ def bulk_write_for(
 
 def stage_chunk(writer: BulkWrite, cursor, validated: Validated) -> Counts:
     """Hand the clean rows of ``validated`` to ``writer`` (one chunk)."""
+    if validated.lines is not None:
+        return writer.add(cursor, rn=validated.rows, cells=None, wkb=None, lines=validated.lines)
     cells = {
         f.name: validated.cells.get(f.name)
         or copy_cells(validated.values[f.name].to_numpy(dtype=object), f.get_internal_type())

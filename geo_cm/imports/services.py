@@ -122,10 +122,19 @@ def import_inspect(*, layer, source: Source, samples: int = 3) -> dict:
     }
 
 
+# The first part is small, so that the database starts writing soon after the file opens.
+FIRST_CHUNK_ROWS = 5_000
+
+
 def _slices(source: Source, size: int):
-    """(first row number, Source) per part of ``size`` rows, read when asked for."""
-    for start in range(0, source.count, size):
-        yield start + 1, min(start + size, source.count), start
+    """(first row number, stop, start) per part of the file: a small first part, then
+    ``size`` rows each."""
+    start = 0
+    step = min(size, FIRST_CHUNK_ROWS)
+    while start < source.count:
+        stop = min(start + step, source.count)
+        yield start + 1, stop, start
+        start, step = stop, size
 
 
 def _validate_and_write(*, check: Validation, source: Source, writer, chunk_rows: int, tick):
@@ -214,6 +223,9 @@ def _import(
         layer=source_layer, lazy=True,
     )  # fmt: skip
     tick("read", 0, source.count)
+    # The file's checksum (for the record) is computed beside the import, not before it.
+    hashing = ThreadPoolExecutor(max_workers=1)
+    digest = hashing.submit(file_sha256, path)
     if mapping is None:
         mapping = mapping_propose(
             layer=layer, columns=[str(c) for c in source.frame.columns], frame=source.frame
@@ -229,7 +241,7 @@ def _import(
         user=by if getattr(by, "pk", None) else None,
         layer=layer.slug,
         file_name=(file_name or path.name)[:300],
-        sha256=file_sha256(path),
+        sha256="",
         driver=source.driver,
         source_layer=(source.layer or "")[:200],
         encoding=source.encoding.name if source.encoding else "",
@@ -260,11 +272,13 @@ def _import(
                 transaction.set_rollback(True)  # a dry run or a refused file writes nothing
     except DATABASE_ERRORS as exc:
         error = refused(exc)
-        _fail(record, str(error))
+        _fail(record, str(error), digest.result())
         raise error from exc
     except CommitError as exc:
-        _fail(record, str(exc))
+        _fail(record, str(exc), digest.result())
         raise
+    record.sha256 = digest.result()
+    hashing.shutdown()
     # The rows are in the layer (or refused): only the description of the file is kept.
     source.frame, source.geoms, source.read_rows = source.frame.iloc[:0], source.geoms[:0], None
     tick("validated", whole.total, whole.total)
@@ -299,9 +313,12 @@ def _import(
     return Outcome(record, whole, source)
 
 
-def _fail(record: ImportRecord, message: str) -> None:
+def _fail(record: ImportRecord, message: str, sha256: str) -> None:
     ImportRecord.objects.filter(pk=record.pk).update(
-        status=ImportRecord.Status.FAILED, message=message, finished_at=timezone.now()
+        status=ImportRecord.Status.FAILED,
+        message=message,
+        finished_at=timezone.now(),
+        sha256=sha256,
     )
 
 

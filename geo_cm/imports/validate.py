@@ -77,6 +77,8 @@ class Validated:
     generated: np.ndarray | None = None
     # Field -> COPY cells of the clean rows, where already built (``copy_cells``).
     cells: dict = field(default_factory=dict)
+    # The staging table's COPY lines of the clean rows (``geo_cm.assets.copy_lines``).
+    lines: list | None = None
 
     @property
     def ok(self) -> bool:
@@ -655,6 +657,7 @@ class Prepared:
     bad: np.ndarray
     wkb: np.ndarray | None = None  # hex WKB (EPSG:4326) of the rows with a good geometry
     cells: dict = field(default_factory=dict)  # field -> COPY cells, built in the thread
+    lines: np.ndarray | None = None  # the staging table's COPY line per row, when final
 
 
 class Validation:
@@ -747,6 +750,10 @@ class Validation:
         """The fields an import writes: the mapped ones (columns, constants) and the code."""
         return [f for f in self.fields if f in self.sources or f == "code"]
 
+    def staged_fields(self) -> list:
+        """The model fields of ``staged_names``, in the bulk writer's order."""
+        return [self.fields[name] for name in self.staged_names()]
+
     # --- reporting ----------------------------------------------------------------------
 
     def _file_problem(self, field_name, value, text, severity=ERROR):
@@ -791,7 +798,7 @@ class Validation:
             wkb[good_geom] = _hex_wkb(geoms[good_geom])
         # The staging table's cells of the columns that are final now (not the code, which
         # may be generated, nor foreign keys, looked up in the database).
-        from geo_cm.assets import copy_cells
+        from geo_cm.assets import copy_cells, copy_lines
 
         cells = {
             name: np.asarray(
@@ -801,8 +808,25 @@ class Validation:
             for name, series in values.items()
             if name != "code"
         }
+        lines = None
+        staged = self.staged_fields()
+        if not any(isinstance(f, models.ForeignKey) for f in staged):
+            # Every cell but generated codes is final: the COPY lines are made here, in the
+            # thread, and settle() only redoes those of rows whose code it generates.
+            code = values.get("code")
+            cells["code"] = np.asarray(
+                copy_cells(code.to_numpy(dtype=object), "CharField")
+                if code is not None
+                else ["\\N"] * n,
+                dtype=object,
+            )
+            lines = np.asarray(
+                copy_lines(range(first, first + n), [False] * n,
+                           [cells[f.name] for f in staged], [w or "" for w in wkb]),
+                dtype=object,
+            )  # fmt: skip
         return Prepared(first=first, raw=frame, values=values, geoms=geoms, bad=bad, wkb=wkb,
-                        cells=cells)  # fmt: skip
+                        cells=cells, lines=lines)  # fmt: skip
 
     def _file_codes(self, codes: pd.Series, bad, first) -> None:
         """Codes unique in the whole file, across chunks (never a silent last-one-wins)."""
@@ -977,6 +1001,7 @@ class Validation:
         the chunk's clean rows."""
         n = len(prep.bad)
         first, bad, frame, values = prep.first, prep.bad, prep.raw, prep.values
+        given = values["code"].notna().to_numpy() if "code" in values else np.zeros(n, bool)
         for name, src in self.sources.items():
             f = self.fields[name]
             if src.column is not None and isinstance(f, models.ForeignKey):
@@ -1009,6 +1034,20 @@ class Validation:
         self.new_rows += int((~is_existing & ~bad).sum())
         self._status_changes(values, codes, existing, is_existing, bad, first)
 
+        lines = prep.lines
+        filled = codes.notna().to_numpy() & ~given  # generated, or a stored record's code
+        if lines is not None and filled.any():
+            from geo_cm.assets import copy_cells, copy_lines
+
+            redo = np.flatnonzero(filled)
+            cells = [
+                copy_cells(codes.to_numpy(dtype=object)[redo], "CharField")
+                if f.name == "code"
+                else prep.cells[f.name][redo]
+                for f in self.staged_fields()
+            ]
+            lines = lines.copy()
+            lines[redo] = copy_lines(redo + first, generated[redo], cells, wkb[redo])
         keep = ~bad
         self.rows_seen += n
         self.error_rows += int(bad.sum())
@@ -1021,7 +1060,8 @@ class Validation:
             total=n,
             error_rows=int(bad.sum()),
             generated=generated[keep],
-            cells={k: v[keep].tolist() for k, v in prep.cells.items()},
+            cells={k: v[keep].tolist() for k, v in prep.cells.items() if k != "code"},
+            lines=lines[keep].tolist() if lines is not None else None,
         )
 
     def _codes(self, prep: Prepared, values, wkb, bad) -> tuple[pd.Series, np.ndarray]:

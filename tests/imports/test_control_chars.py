@@ -77,7 +77,8 @@ def test_a_driver_error_from_copy_is_a_commit_error_and_nothing_is_written(areas
         layer=layer, source=source, mapping={"code": "code", "name": "name", "category": "category"}
     )
     validated.values["name"].iloc[0] = "a\x00b"
-    validated.cells["name"][0] = "a\x00b"  # the COPY cells, built during validation
+    validated.cells["name"][0] = "a\x00b"  # the COPY cells and lines, built during validation
+    validated.lines[0] = validated.lines[0].replace("\tab\t", "\ta\x00b\t")
     record = ImportRecord.objects.create(layer="toilets", file_name="in.csv", total=1)
     with pytest.raises(CommitError, match="The database refused the import"):
         import_commit(validated=validated, record=record)
