@@ -71,3 +71,34 @@ def test_import_a_shapefile_through_the_pages(
         "return window.geocmMap.hasLayer(window.geocmGroups.toilets)"
         " && !window.geocmMap.hasLayer(window.geocmGroups.roads)"
     )
+
+
+def test_a_survey_without_codes_with_one_value_for_every_row(
+    browser, live_server, areas, gis_user, tmp_path, settings
+):
+    """The mapping's "one value for every row", and the codes and counts shown before the
+    import button."""
+    settings.GEOCM = {**settings.GEOCM, "BASEMAP": "none"}
+    survey = tmp_path / "公厕普查.csv"
+    survey.write_text(
+        "名称,类型,经度,纬度\n文德路公厕,城市公厕,118.612,32.021\n泰山公厕,农村公厕,118.671,32.052\n",
+        encoding="utf-8-sig",
+    )
+    browser.get(live_server.url + "/accounts/login/?next=/imports/")
+    browser.find_element(By.NAME, "username").send_keys("gis")
+    browser.find_element(By.NAME, "password").send_keys("pw-gis")
+    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "upload-form"))
+    Select(browser.find_element(By.NAME, "layer")).select_by_value("toilets")
+    browser.find_element(By.NAME, "file").send_keys(str(survey))
+    browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "mapping"))
+    Select(browser.find_element(By.NAME, "map__status")).select_by_value("=")
+    browser.find_element(By.NAME, "value__status").send_keys("open")
+    browser.find_element(By.ID, "validate-button").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "commit-button"))
+    assert browser.find_element(By.CSS_SELECTOR, '[data-count="created"]').text == "2"
+    codes = browser.find_element(By.ID, "codes").text
+    assert "GC-JP-0001" in codes and "GC-TS-0001" in codes
+    assert "2" in browser.find_element(By.ID, "commit-plan").text
+    assert Toilet.objects.count() == 0

@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import re
 from pathlib import Path
 
 import pyogrio
@@ -328,3 +329,22 @@ def test_reported_indicators_have_labelled_synthetic_readings_and_staff_ones_sur
     assert sorted(ReportedValue.objects.values_list("target__code", "measured_on", "value")) == (
         demo_readings
     )
+
+
+def test_each_app_builds_its_own_demo_records_in_demo_order():
+    from geo_cm.demo.assets import demo_modules
+
+    names = [m.__name__ for m in demo_modules()]
+    assert names == [
+        "streets.demo",
+        "parking.demo",
+        "toilets.demo",
+        "greenways.demo",
+        "geo_cm.demo.population",
+    ]
+    # The core's demo package names no domain app (no import, no "app.Model" label).
+    core = Path(__file__).resolve().parents[2] / "geo_cm" / "demo"
+    named = re.compile(r"(?:from|import)\s+(?:streets|parking|toilets|greenways)\b"
+                       r"|[\"'](?:streets|parking|toilets|greenways)\.")  # fmt: skip
+    for source in core.glob("*.py"):
+        assert not named.search(source.read_text(encoding="utf-8")), source.name
