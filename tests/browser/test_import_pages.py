@@ -14,6 +14,16 @@ from toilets.models import Toilet
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _upload_page(browser, live_server):
+    """Log in as GIS staff and open the upload form with the toilets layer chosen."""
+    browser.get(live_server.url + "/accounts/login/?next=/imports/")
+    browser.find_element(By.NAME, "username").send_keys("gis")
+    browser.find_element(By.NAME, "password").send_keys("pw-gis")
+    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "upload-form"))
+    Select(browser.find_element(By.NAME, "layer")).select_by_value("toilets")
+
+
 def test_import_a_shapefile_through_the_pages(
     browser, live_server, areas, gis_user, tmp_path, settings
 ):
@@ -21,12 +31,7 @@ def test_import_a_shapefile_through_the_pages(
     shp = write_shapefile(toilet_frame(6), tmp_path / "shp", epsg=4549, encoding="GBK", cpg=False)
     archive = zip_folder(shp.parent, tmp_path / "公厕.zip")
 
-    browser.get(live_server.url + "/accounts/login/?next=/imports/")
-    browser.find_element(By.NAME, "username").send_keys("gis")
-    browser.find_element(By.NAME, "password").send_keys("pw-gis")
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "upload-form"))
-    Select(browser.find_element(By.NAME, "layer")).select_by_value("toilets")
+    _upload_page(browser, live_server)
     browser.find_element(By.NAME, "file").send_keys(str(archive))
     browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
 
@@ -84,12 +89,7 @@ def test_a_survey_without_codes_with_one_value_for_every_row(
         "名称,类型,经度,纬度\n文德路公厕,城市公厕,118.612,32.021\n泰山公厕,农村公厕,118.671,32.052\n",
         encoding="utf-8-sig",
     )
-    browser.get(live_server.url + "/accounts/login/?next=/imports/")
-    browser.find_element(By.NAME, "username").send_keys("gis")
-    browser.find_element(By.NAME, "password").send_keys("pw-gis")
-    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "upload-form"))
-    Select(browser.find_element(By.NAME, "layer")).select_by_value("toilets")
+    _upload_page(browser, live_server)
     browser.find_element(By.NAME, "file").send_keys(str(survey))
     browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
     WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "mapping"))
