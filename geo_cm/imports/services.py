@@ -268,7 +268,10 @@ def _import(
                 check=check, source=source, writer=writer, chunk_rows=chunk_rows, tick=tick
             )
             whole = check.summary()
-            if not whole.ok or dry_run:
+            _record_outcome(record, whole, writer, dry_run=dry_run, sha256=digest.result())
+            if record.status == ImportRecord.Status.COMMITTED:
+                record.save()  # in the import's own transaction: committed with the rows
+            else:
                 transaction.set_rollback(True)  # a dry run or a refused file writes nothing
     except DATABASE_ERRORS as exc:
         error = refused(exc)
@@ -277,11 +280,19 @@ def _import(
     except CommitError as exc:
         _fail(record, str(exc), digest.result())
         raise
-    record.sha256 = digest.result()
-    hashing.shutdown()
+    finally:
+        hashing.shutdown()
+    if record.status != ImportRecord.Status.COMMITTED:
+        record.save()
     # The rows are in the layer (or refused): only the description of the file is kept.
     source.frame, source.geoms, source.read_rows = source.frame.iloc[:0], source.geoms[:0], None
     tick("validated", whole.total, whole.total)
+    return Outcome(record, whole, source)
+
+
+def _record_outcome(record: ImportRecord, whole: Validated, writer, *, dry_run: bool, sha256):
+    """Fill ``record`` with what the import did (or, for a dry run, would do)."""
+    record.sha256 = sha256
     record.rejected = whole.error_rows
     record.report = whole.report()
     record.warnings = whole.warnings
@@ -296,21 +307,19 @@ def _import(
             else _("%(n)d of %(total)d rows have errors; nothing was written.")
             % {"n": whole.error_rows, "total": whole.total}
         )
+        return
+    counts = writer.counts
+    record.created, record.updated = counts.created, counts.updated
+    record.unchanged, record.deleted = counts.unchanged, counts.deleted
+    if dry_run:
+        record.status = ImportRecord.Status.VALIDATED
+        record.message = _(
+            "Dry run: %(n)d rows are valid; nothing was written. An import would create "
+            "%(created)d, update %(updated)d, leave %(unchanged)d unchanged and delete "
+            "%(deleted)d records."
+        ) % {"n": whole.total, **counts.__dict__}
     else:
-        counts = writer.counts
-        record.created, record.updated = counts.created, counts.updated
-        record.unchanged, record.deleted = counts.unchanged, counts.deleted
-        if dry_run:
-            record.status = ImportRecord.Status.VALIDATED
-            record.message = _(
-                "Dry run: %(n)d rows are valid; nothing was written. An import would create "
-                "%(created)d, update %(updated)d, leave %(unchanged)d unchanged and delete "
-                "%(deleted)d records."
-            ) % {"n": whole.total, **counts.__dict__}
-        else:
-            record.status = ImportRecord.Status.COMMITTED
-    record.save()
-    return Outcome(record, whole, source)
+        record.status = ImportRecord.Status.COMMITTED
 
 
 def _fail(record: ImportRecord, message: str, sha256: str) -> None:
