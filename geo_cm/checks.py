@@ -122,7 +122,7 @@ def check_layer(layer):
                 "Aliases map source columns to existing model fields.",
                 13,
             )
-    if not PREFIX_RE.match(layer.code_prefix or ""):
+    if layer.code_prefix and not PREFIX_RE.match(layer.code_prefix):
         err(
             f"code_prefix '{layer.code_prefix}' is not 1-6 capital letters or digits.",
             'Declare the letters of the layer\'s asset codes, e.g. code_prefix="GC".',

@@ -57,7 +57,8 @@ class Layer:
         (boolean mask of failing rows, field, sentence) triples; failing rows are row errors.
     coverage: the layer's coverage rule (CoverageSpec), if it serves an area.
     code_prefix: the letters that start the codes GeoCM generates for records imported
-        without one (``GC`` gives ``GC-JP-0042``: prefix, subdistrict, sequence).
+        without one (``GC`` gives ``GC-JP-0042``: prefix, subdistrict, sequence); without
+        one, the first two letters of the slug, in capitals.
     """
 
     slug: str

@@ -339,6 +339,7 @@ def _asset_status_change(*, order, status, by, note, reported_from, photos) -> C
             by=by,
             note=text[:2000],
             source=f"workorder:{order.code}",
+            related=order,
             reported_from=reported_from,
             photos=photos,
         )

@@ -42,6 +42,8 @@ SEEN = "geocm_asset_seen"
 # Geometries closer than this (degrees, Hausdorff) count as equal: survives text formats.
 GEOM_TOLERANCE_DEG = 1e-9
 MODES = ("create", "upsert", "replace")
+# Fields the writer sets itself on every record it creates.
+WRITER_FIELDS = ("subdistrict", "source", "created_at", "updated_at", "version")
 # COPY text format: backslash, tab, newline and carriage return are escaped in values.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
@@ -126,17 +128,23 @@ class BulkWrite:
     _was_empty: bool = False
 
     def __post_init__(self):
+        # New records get the default of every field not staged, the fields no caller may
+        # set (bookkeeping, flags) included; those the writer derives itself excepted.
         staged = {f.name for f in self.fields}
         defaults = {}
-        for f in history.editable_fields(self.model):
-            if f.name in staged or f.primary_key or hasattr(f, "geom_type"):
+        for f in self.model._meta.concrete_fields:
+            if (
+                f.name in staged
+                or f.name in WRITER_FIELDS
+                or f.primary_key
+                or hasattr(f, "geom_type")
+                or getattr(f, "generated", False)
+            ):
                 continue
             if f.name == self.status_field and getattr(self.model, "status_machine", None):
                 defaults[f.name] = self.model.status_machine.initial
             elif f.has_default() or (f.blank and f.empty_strings_allowed and not f.null):
                 defaults[f.name] = f.get_default()
-        for name in ("subdistrict", "source", "version"):
-            defaults.pop(name, None)  # derived by the writer itself
         self.new_values = {**defaults, **self.new_values}
 
     # --- set-up -------------------------------------------------------------------------

@@ -341,6 +341,7 @@ def test_each_app_builds_its_own_demo_records_in_demo_order():
         "toilets.demo",
         "greenways.demo",
         "geo_cm.demo.population",
+        "workorders.demo",  # placed among the records and people written before it
     ]
     # The core's demo package names no domain app (no import, no "app.Model" label).
     core = Path(__file__).resolve().parents[2] / "geo_cm" / "demo"
