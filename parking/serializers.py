@@ -38,9 +38,9 @@ class OpenFacilitySerializer(serializers.Serializer):
     """A facility open for sharing, as a GeoJSON Feature with public properties only."""
 
     def to_representation(self, facility):
-        free, observed_at, live = live_free_berths(
-            facility, self.context.get("now") or timezone.now()
-        )
+        now = self.context.get("now") or timezone.now()
+        free, observed_at, live = live_free_berths(facility, now)
+        audiences = sorted({w.audience for w in facility.open_windows})
         props = {
             "code": facility.code,
             "name": facility.name,
@@ -53,9 +53,18 @@ class OpenFacilitySerializer(serializers.Serializer):
             "windows": SharingWindowOutSerializer(facility.open_windows, many=True).data,
             "berths_shared": sum(w.berths_shared for w in facility.open_windows),
             "free_berths": free,
-            "free_observed_at": observed_at.isoformat() if observed_at else None,
+            # Local time (Asia/Shanghai) and age, so a stale count can say when it was made.
+            "free_observed_at": timezone.localtime(observed_at).isoformat()
+            if observed_at
+            else None,
+            "free_age_minutes": max(0, int((now - observed_at).total_seconds() // 60))
+            if observed_at
+            else None,
             "free_is_live": live,
-            "navigation": self.context["navigation"](facility.geom),
+            "audiences": audiences,
+            # Every open window is for nearby residents only: a visitor cannot park here.
+            "residents_only": audiences == ["residents"],
+            "navigation": self.context["navigation"](facility),
         }
         distance = getattr(facility, "distance", None)
         if distance is not None:

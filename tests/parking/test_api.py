@@ -1,4 +1,5 @@
 import datetime as dt
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -50,14 +51,65 @@ def test_open_at_friday_22h(anon_client, shared):
     assert "operator_contact" not in props and "secret-operator" not in str(body)
 
 
-def test_navigation_links_use_the_shifted_datums(anon_client, shared):
+def test_navigation_links_start_a_route_to_the_named_facility(anon_client, shared):
     props = anon_client.get("/api/parking/open", {"at": "2023-11-10T22:00"}).json()["features"][0][
         "properties"
     ]
+    amap = urlsplit(props["navigation"]["amap"])
+    query = parse_qs(amap.query)
+    assert (amap.netloc, amap.path) == ("uri.amap.com", "/navigation")
     glon, glat = gcj02.wgs84_to_gcj02(118.68, 32.05)
-    assert f"position={glon:.6f}%2C{glat:.6f}" in props["navigation"]["amap"]
+    assert query["to"] == [f"{glon:.6f},{glat:.6f},{props['name']}"]
+    assert query["mode"] == ["car"] and query["coordinate"] == ["gaode"]
+    assert "from" not in query  # no position given: the app routes from the phone's own
+    baidu = urlsplit(props["navigation"]["baidu"])
+    query = parse_qs(baidu.query)
+    assert (baidu.netloc, baidu.path) == ("api.map.baidu.com", "/direction")
     blon, blat = gcj02.wgs84_to_bd09(118.68, 32.05)
-    assert f"location={blat:.6f}%2C{blon:.6f}" in props["navigation"]["baidu"]
+    assert query["destination"] == [f"latlng:{blat:.6f},{blon:.6f}|name:{props['name']}"]
+    assert query["coord_type"] == ["bd09ll"] and query["mode"] == ["driving"]
+    assert query["output"] == ["html"] and query["src"]
+
+
+def test_navigation_starts_from_the_visitors_position_when_known(anon_client, shared):
+    body = anon_client.get(
+        "/api/parking/open", {"at": "2023-11-10T22:00", "near": "118.61,32.01"}
+    ).json()
+    links = body["features"][0]["properties"]["navigation"]
+    olon, olat = gcj02.wgs84_to_gcj02(118.61, 32.01)
+    assert parse_qs(urlsplit(links["amap"]).query)["from"][0].startswith(f"{olon:.6f},{olat:.6f},")
+    blon, blat = gcj02.wgs84_to_bd09(118.61, 32.01)
+    assert parse_qs(urlsplit(links["baidu"]).query)["origin"][0].startswith(
+        f"latlng:{blat:.6f},{blon:.6f}|name:"
+    )
+
+
+def test_separators_in_a_name_cannot_break_the_route(anon_client, shared):
+    night = shared[0]
+    night.name = "停车场,北区|东门"
+    night.save(update_fields=["name"])
+    props = anon_client.get("/api/parking/open", {"at": "2023-11-10T22:00"}).json()["features"][0][
+        "properties"
+    ]
+    to = parse_qs(urlsplit(props["navigation"]["amap"]).query)["to"][0]
+    assert to.split(",")[2] == "停车场，北区｜东门" and len(to.split(",")) == 3
+    destination = parse_qs(urlsplit(props["navigation"]["baidu"]).query)["destination"][0]
+    assert destination.endswith("|name:停车场，北区｜东门") and destination.count("|") == 1
+
+
+def test_residents_only_offers_are_flagged(anon_client, shared):
+    body = anon_client.get("/api/parking/open", {"at": "2023-11-10T10:00"}).json()
+    props = body["features"][0]["properties"]
+    assert props["code"] == "TC-DAY" and props["residents_only"] is True
+    assert props["audiences"] == ["residents"]
+    assert (
+        anon_client.get(
+            "/api/parking/open", {"at": "2023-11-10T10:00", "audience": "public"}
+        ).json()["features"]
+        == []
+    )
+    night = anon_client.get("/api/parking/open", {"at": "2023-11-10T22:00"}).json()
+    assert night["features"][0]["properties"]["residents_only"] is False
 
 
 def test_near_me_sorts_by_distance_in_metres(anon_client, shared):
@@ -124,6 +176,9 @@ def test_stale_report_is_marked_not_live(feed_client, anon_client, shared, setti
     body = anon_client.get("/api/parking/open", {"at": at.strftime("%Y-%m-%dT%H:%M")}).json()
     props = body["features"][0]["properties"]
     assert props["free_berths"] == 3 and props["free_is_live"] is False
+    # The stale count says when it was made, in local time, and how old it is.
+    assert props["free_observed_at"].endswith("+08:00")
+    assert 119 <= props["free_age_minutes"] <= 121
 
 
 @pytest.mark.parametrize(
