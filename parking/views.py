@@ -206,6 +206,8 @@ def public_map_text() -> dict:
         "freeBerths": _plural("%(n)s free", "%(n)s free"),
         "sharedBerths": _plural("%(n)s berth shared", "%(n)s berths shared"),
         "justNow": _("just now"),
+        # Joins two clauses of the summary; Chinese uses a full-width semicolon.
+        "semicolon": _("; "),
         "none": _("No car park shares berths with the public at this time."),
         "noneAll": _("No shared parking is open at this time."),
         "showResidents": _("I live nearby: show them"),

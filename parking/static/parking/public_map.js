@@ -67,9 +67,10 @@
     return "<span class='sp-badge " + esc(audience) + "'>" + esc(T[audience] || audience) + "</span>";
   }
 
-  function windowText(w) {
+  // A window names its audience only where a car park's windows differ (the card says it).
+  function windowText(w, mixed) {
     return "<li>" + esc(w.start_time + "–" + w.end_time +
-      (w.crosses_midnight ? " (" + T.nextDay + ")" : "")) + " " + badge(w.audience) +
+      (w.crosses_midnight ? " (" + T.nextDay + ")" : "")) + (mixed ? " " + badge(w.audience) : "") +
       (w.price ? " · " + esc(T.price) + " " + esc(w.price) : "") + "</li>";
   }
 
@@ -85,7 +86,7 @@
         .filter(Boolean).join(" · ")) + "</div>" +
       "<div class='sp-berths'>" + esc(count("sharedBerths", p.berths_shared)) + " · " +
       freshness(p) + "</div>" +
-      "<ul class='sp-windows'>" + p.windows.map(windowText).join("") + "</ul>" +
+      "<ul class='sp-windows'>" + p.windows.map(function (w) { return windowText(w, p.audiences.length > 1); }).join("") + "</ul>" +
       "<div class='sp-nav'><a class='sp-go' href='" + esc(p.navigation.amap) +
       "' rel='noopener'>" + esc(T.amap) + "</a><a class='sp-go' href='" +
       esc(p.navigation.baidu) + "' rel='noopener'>" + esc(T.baidu) + "</a></div>";
@@ -120,7 +121,7 @@
     if (!features.length) return audience === "public" ? T.none : T.noneAll;
     if (audience === "public") return count("found", features.length);
     return count("foundAll", features.length) +
-      (residents ? "; " + count("residentsOnlyCount", residents) : "");
+      (residents ? T.semicolon + count("residentsOnlyCount", residents) : "");
   }
 
   function fetchOpen(audience) {
