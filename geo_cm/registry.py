@@ -56,6 +56,8 @@ class Layer:
         clean columns (model field -> pandas Series, only the mapped fields), it returns
         (boolean mask of failing rows, field, sentence) triples; failing rows are row errors.
     coverage: the layer's coverage rule (CoverageSpec), if it serves an area.
+    field_asset: whether field teams look after its records on the ground, so the field app
+        lists them (False for data that is not an asset, such as population grid cells).
     code_prefix: the letters that start the codes GeoCM generates for records imported
         without one (``GC`` gives ``GC-JP-0042``: prefix, subdistrict, sequence); without
         one, the first two letters of the slug, in capitals.
@@ -80,6 +82,7 @@ class Layer:
     coverage: CoverageSpec | None = None
     code_prefix: str = ""
     order: int = 100
+    field_asset: bool = True
 
     @property
     def title(self) -> str:

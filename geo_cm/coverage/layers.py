@@ -29,5 +29,7 @@ register(
         popup_fields=("name", "kind", "population"),
         import_aliases={"population": ("RK", "人口", "POP", "人口数"), "name": ("MC", "名称")},
         order=90,
+        # Demand data for the coverage analysis, not something a field team inspects.
+        field_asset=False,
     )
 )

@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
@@ -24,6 +25,7 @@ from .. import assets
 from ..api.idempotency import idempotent
 from ..api.params import parse_id, parse_point, reject_unknown
 from ..basemaps import basemap_config
+from ..labels import change_rows, local_time_text
 from ..models import ChangeRecord
 from ..photos import photo_check
 from ..registry import registry
@@ -44,6 +46,15 @@ def field_app(request):
             "api_nearby": reverse("field-nearby"),
             "sw": reverse("field-sw"),
             "basemap": basemap_config(),
+            "plurals": {
+                key: {"one": ngettext(one, many, 1), "many": ngettext(one, many, 2)}
+                for key, one, many in (
+                    ("minutesAgo", "%(n)s minute ago", "%(n)s minutes ago"),
+                    ("hoursAgo", "%(n)s hour ago", "%(n)s hours ago"),
+                    ("daysAgo", "%(n)s day ago", "%(n)s days ago"),
+                    ("photosKept", "%(n)s photo kept", "%(n)s photos kept"),
+                )
+            },
             # Work waiting for this user (open work orders), from the task registry.
             "task_sources": [
                 {"slug": s.slug, "title": s.title, "nearby": str(s.nearby_url)}
@@ -238,6 +249,8 @@ def _conflict(layer, asset, expected, exc):
     since = [
         {
             "at": r.at.isoformat(),
+            "at_text": local_time_text(r.at),
+            "change_rows": change_rows(model=layer.model, changes=r.changes),
             "user": r.user.get_username() if r.user else r.source,
             "changes": r.changes,
             "note": r.note,

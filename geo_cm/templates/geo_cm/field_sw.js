@@ -1,12 +1,13 @@
 /* Field app service worker: keeps the app shell on the phone so it opens without signal.
    API calls are not cached here; the page queues writes in IndexedDB itself. */
 {% load static %}
-var CACHE = "geocm-field-v1";
+var CACHE = "geocm-field-v2";
 var SHELL = [
   "{% url 'field-app' %}",
   "{% static 'geo_cm/field.js' %}",
   "{% static 'geo_cm/field.css' %}",
   "{% static 'geo_cm/base.css' %}",
+  "{% static 'geo_cm/base.js' %}",
   "{% static 'leaflet/leaflet.js' %}",
   "{% static 'leaflet/leaflet.css' %}"
 ];
