@@ -224,6 +224,22 @@
       subdomains: basemap.subdomains || "abc" }).addTo(map);
   }
   var markers = L.layerGroup().addTo(map);
+  window.fieldMap = map;  // read by the browser tests (what is in view)
+  var legend = L.control({ position: "bottomright" });
+  legend.onAdd = function () {
+    // Folded on a phone (it would hide the markers), open on a desktop; a tap toggles it.
+    var div = L.DomUtil.create("div", "field-legend leaflet-control" +
+      (window.innerWidth < 600 ? " folded" : ""));
+    L.DomEvent.disableClickPropagation(div);
+    div.innerHTML = "<button type='button' class='legend-toggle' aria-label='" + esc(T.legend) + "'>" +
+      esc(T.legend) + "</button><div><i class='dot'></i>" + esc(T.legendAsset) + "</div>" +
+      "<div><i class='dot out'></i>" + esc(T.legendOut) + "</div>" +
+      (SOURCES.length ? "<div><i class='ring'></i>" + esc(T.legendTask) + "</div>" : "") +
+      "<div><i class='ring here'></i>" + esc(T.legendHere) + "</div>";
+    div.querySelector(".legend-toggle").onclick = function () { div.classList.toggle("folded"); };
+    return div;
+  };
+  legend.addTo(map);
   var taskMarkers = L.layerGroup().addTo(map);
   var here = null;
 
@@ -264,6 +280,10 @@
     });
     window.fieldState.listed = assets.length;
     window.fieldState.listFrom = cached ? "cache" : "network";
+    // Frame the listed assets and the position they were listed around.
+    var bounds = markers.getLayers().length ? L.featureGroup(markers.getLayers()).getBounds() : null;
+    if (state.position) bounds = bounds ? bounds.extend(state.position) : L.latLngBounds(state.position, state.position);
+    if (bounds && bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17, animate: false });
   }
 
   // Keep the nearby assets of the user's own work area (and their details) on the phone,
