@@ -251,7 +251,7 @@
 
   function assetHtml(a, i) {
     return "<li class='" + (a.in_scope === false ? "out" : "in") + "'><button type='button' data-i='" + i +
-      "'><span class='swatch' style='background:" + esc(a.color) + "'></span><span class='what'>" +
+      "'><span class='what'><span class='swatch' style='background:" + esc(a.color) + "'></span>" +
       esc(a.layer_title) + " " + esc(a.code) + " " + esc(a.name) + "</span><span class='meta'>" +
       "<span class='status-pill' style='border-color:" + esc(a.color) + "'>" + esc(a.status_label) +
       "</span> · " + Math.round(a.distance_m) + " " + T.away +
