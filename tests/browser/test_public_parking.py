@@ -170,6 +170,15 @@ def test_the_map_fits_the_results_draws_the_district_and_has_a_legend(
     legend = browser.find_element(By.CSS_SELECTOR, "#sp-map .sp-legend").text
     for words in ("对公众开放", "仅限周边居民", "您的位置", "浦口区界"):
         assert words in legend
+    # A tap on a card shows that car park on the map, with its popup.
+    card = browser.find_element(
+        By.CSS_SELECTOR, "#sp-results .sp-item[data-code='TC-RES2'] .sp-head strong"
+    )
+    card.click()
+    popup = WebDriverWait(browser, 10).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#sp-map .leaflet-popup-content")
+    )
+    assert "小区夜间共享TC-RES2" in popup[0].get_attribute("textContent")
     # A single result far from the default view is in view too (the first-load case).
     search(browser, "2023-11-12T06:00", audience="")
     browser.execute_script("window.spMap.setView([31.5, 118.0], 15)")

@@ -16,6 +16,7 @@
   var markers = L.featureGroup().addTo(map);
   var here = L.layerGroup().addTo(map);
   var districtBounds = null;
+  var byCode = {};  // code -> marker, so a tap on a card shows its car park on the map
   var near = null;
   var nearIsGps = false;
   var sequence = 0;  // answers to an older search are dropped when a newer one is out
@@ -143,6 +144,7 @@
       .then(function (data) {
         if (mine !== sequence) return null;
         markers.clearLayers();
+        byCode = {};
         showHere();
         document.getElementById("sp-results").innerHTML = data.features.map(item).join("");
         data.features.forEach(function (f) {
@@ -153,6 +155,7 @@
             fillColor: residents ? COLOURS.residents : COLOURS.public, fillOpacity: 0.95,
             dashArray: residents ? "3 3" : null
           }).bindPopup(body(f.properties), { maxWidth: 280 }).addTo(markers);
+          byCode[f.properties.code] = markers.getLayers()[markers.getLayers().length - 1];
         });
         document.getElementById("sp-summary").textContent = summary(data.features, audience);
         frame();
@@ -209,6 +212,15 @@
   }
 
   form.addEventListener("submit", function (e) { e.preventDefault(); load(); });
+  document.getElementById("sp-results").addEventListener("click", function (e) {
+    if (e.target.closest("a")) return;  // the route buttons keep their own job
+    var card = e.target.closest(".sp-item");
+    var marker = card && byCode[card.dataset.code];
+    if (!marker) return;
+    map.setView(marker.getLatLng(), Math.max(map.getZoom(), 15), { animate: false });
+    marker.openPopup();
+    document.getElementById("sp-map").scrollIntoView({ block: "nearest" });
+  });
   audienceSelect.addEventListener("change", function () { load(); });
   document.getElementById("sp-show-residents").addEventListener("click", function () {
     audienceSelect.value = "";
