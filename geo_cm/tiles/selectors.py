@@ -186,16 +186,16 @@ def layer_tile(*, layer, user, query: TileQuery) -> Tile:
     max_points = int(_knob("TILE_MAX_POINTS", 10000))
     margin = 1.0 / grid
     buffer = EXTENT // grid
-    clustered = False
-    if _is_point_layer(layer) and query.z < int(_knob("TILE_CLUSTER_MAX_ZOOM", 17)):
-        clustered = _too_many_points(_base_queryset(layer, query, margin), max_points)
-    if clustered:
-        sql, params = _clusters_sql(layer, user, query, grid)
-    else:
-        sql, params = _features_sql(layer, user, query, margin, buffer)
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
-        cursor.execute("SET LOCAL jit = off")
+        # One round trip for both settings; they hold for the count and the tile.
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL jit = off")
+        clustered = False
+        if _is_point_layer(layer) and query.z < int(_knob("TILE_CLUSTER_MAX_ZOOM", 17)):
+            clustered = _too_many_points(_base_queryset(layer, query, margin), max_points)
+        if clustered:
+            sql, params = _clusters_sql(layer, user, query, grid)
+        else:
+            sql, params = _features_sql(layer, user, query, margin, buffer)
         cursor.execute(sql, params)
         data, count = cursor.fetchone()
     return Tile(data=bytes(data or b""), clustered=clustered, features=count or 0)

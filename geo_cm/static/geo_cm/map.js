@@ -250,6 +250,8 @@
       pane: layer.geometry.indexOf("POINT") >= 0 ? "tiled-points" : "tiled-shapes"
     });
     grid.on("tileload", function () { stats.tiles += 1; });
+    // Every tile in view drawn (Leaflet's GridLayer "load"): when the map is complete.
+    grid.on("load", function () { stats.loads = (stats.loads || 0) + 1; });
     grid.geocmTiled = true;
     return grid;
   }
