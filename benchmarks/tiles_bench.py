@@ -71,7 +71,8 @@ def scratch_database(base_url: str, name: str):
         from django.db import connections
 
         connections.close_all()
-        run(f"DROP DATABASE IF EXISTS {name}")
+        # FORCE: a connection left open by a failed run must not keep the scratch data.
+        run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def load_lights(cursor, n: int) -> None:
@@ -287,9 +288,17 @@ def main():  # noqa: PLR0915 - one linear script
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
             def get(path, headers=None):
-                conn.request("GET", path, headers={"Host": "127.0.0.1", **(headers or {})})
-                response = conn.getresponse()
-                return response.status, response.getheader("ETag"), response.read()
+                # gunicorn closes an idle keep-alive connection after 5 s: open a new one then.
+                for attempt in (1, 2):
+                    try:
+                        conn.request("GET", path, headers={"Host": "127.0.0.1", **(headers or {})})
+                        response = conn.getresponse()
+                        return response.status, response.getheader("ETag"), response.read()
+                    except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionError):
+                        conn.close()
+                        if attempt == 2:
+                            raise
+                return None
 
             for z in (14, 12, 10, 8):
                 path = tile_path(z)

@@ -158,8 +158,11 @@ def _clusters_sql(layer, user, query: TileQuery, grid: int):
             status_params.append(state)
     # Mercator by arithmetic (exact for the sphere EPSG:3857 uses): cheaper than PROJ for
     # the hundreds of thousands of points a low-zoom tile aggregates.
-    x = f"ST_X(q.t_g) * {tms.HALF / 180.0!r}"
-    y = f"ln(tan(pi() / 4 + radians(ST_Y(q.t_g)) / 2)) * {MERCATOR_R!r}"
+    point = "q.t_g"
+    if layer.model._meta.get_field(layer.geometry_field).geom_type == "MULTIPOINT":
+        point = "ST_Centroid(q.t_g)"  # ST_X/ST_Y take single points only
+    x = f"ST_X({point}) * {tms.HALF / 180.0!r}"
+    y = f"ln(tan(pi() / 4 + radians(ST_Y({point})) / 2)) * {MERCATOR_R!r}"
     state_columns = "".join(f', c."n_{state}"' for state in (status_params if status else ()))
     statement = (
         f"SELECT ST_AsMVT(m, %s, {EXTENT}, 'geom'), count(*) FROM ("  # noqa: S608
