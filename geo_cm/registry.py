@@ -61,6 +61,8 @@ class Layer:
     code_prefix: the letters that start the codes GeoCM generates for records imported
         without one (``GC`` gives ``GC-JP-0042``: prefix, subdistrict, sequence); without
         one, the first two letters of the slug, in capitals.
+    map_visible: whether the overview map opens with the layer drawn (a user ticks it in
+        the legend otherwise); off for background data that would cover the district.
     """
 
     slug: str
@@ -81,6 +83,7 @@ class Layer:
     import_check: Callable | None = None
     coverage: CoverageSpec | None = None
     code_prefix: str = ""
+    map_visible: bool = True
     order: int = 100
     field_asset: bool = True
 

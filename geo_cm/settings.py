@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "geo_cm.plans",
     "geo_cm.coverage",
     "geo_cm.jobs",
+    "geo_cm.tiles",
     "parking",
     "toilets",
     "streets",
@@ -322,6 +323,25 @@ GEOCM = {
     "REPORT_PHOTO_MAX_BYTES": int(os.environ.get("GEOCM_REPORT_PHOTO_MAX_BYTES", "5000000")),
     # Open311 GeoReport v2: the jurisdiction_id clients may send (Pukou's division code).
     "OPEN311_JURISDICTION": os.environ.get("GEOCM_OPEN311_JURISDICTION", "320111"),
+    # Vector tiles (geo_cm.tiles). Highest zoom served (deeper tiles add no precision).
+    "TILE_MAX_ZOOM": int(os.environ.get("GEOCM_TILE_MAX_ZOOM", "22")),
+    # A point tile holding more points than this is sent as grid clusters (about 15 bytes
+    # a point: 10,000 points is ~150 kB), below TILE_CLUSTER_MAX_ZOOM only.
+    "TILE_MAX_POINTS": int(os.environ.get("GEOCM_TILE_MAX_POINTS", "10000")),
+    "TILE_CLUSTER_MAX_ZOOM": int(os.environ.get("GEOCM_TILE_CLUSTER_MAX_ZOOM", "17")),
+    # Cluster cells along a tile side (16: a cell is 16 px of a 256 px tile).
+    "TILE_CLUSTER_GRID": int(os.environ.get("GEOCM_TILE_CLUSTER_GRID", "16")),
+    # Cache-Control of public tiles, in seconds: 0 and 0 send "public, no-cache" (kept by
+    # proxies, revalidated by ETag on every use, so an edit shows at once); a CDN may be
+    # allowed to serve a tile unrevalidated for s-maxage seconds.
+    "TILE_MAX_AGE": int(os.environ.get("GEOCM_TILE_MAX_AGE", "0")),
+    "TILE_SHARED_MAX_AGE": int(os.environ.get("GEOCM_TILE_SHARED_MAX_AGE", "0")),
+    # Built tiles kept in Django's cache (keyed by data version, so never stale): the
+    # largest kept and for how long, in bytes and seconds.
+    "TILE_CACHE_MAX_BYTES": int(os.environ.get("GEOCM_TILE_CACHE_MAX_BYTES", "1000000")),
+    "TILE_CACHE_SECONDS": int(os.environ.get("GEOCM_TILE_CACHE_SECONDS", "3600")),
+    # The overview map draws a layer from tiles above this many records, else as GeoJSON.
+    "MAP_TILED_ABOVE": int(os.environ.get("GEOCM_MAP_TILED_ABOVE", "1000")),
 }
 
 LOGGING = {

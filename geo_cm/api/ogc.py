@@ -28,6 +28,7 @@ from .. import selectors, services
 from ..crs import CRS84, OFFERED, STORAGE, crs_lookup, geometry_to_storage
 from ..queryables import layer_queryables
 from ..registry import registry
+from ..tiles.conformance import TILES_CONFORMANCE, TILESETS_VECTOR_REL, TILING_SCHEMES_REL
 from . import openapi, params
 from .idempotency import idempotent
 from .openapi import GEOJSON, MERGE_PATCH, SCHEMA_JSON, ref
@@ -58,6 +59,8 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+    # OGC API - Tiles (geo_cm.tiles)
+    *TILES_CONFORMANCE,
 ]
 TAGS = ["OGC API Features"]
 
@@ -210,6 +213,11 @@ class LandingView(OGCView):
                     _link(_abs(request, "swagger-ui"), "service-doc", "text/html", "Swagger UI"),
                     _link(_abs(request, "ogc-conformance"), "conformance", "application/json"),
                     _link(_abs(request, "ogc-collections"), "data", "application/json"),
+                    _link(
+                        _abs(request, "ogc-tilematrixsets"),
+                        TILING_SCHEMES_REL,
+                        "application/json",
+                    ),
                 ],
             }
         )
@@ -253,6 +261,12 @@ def collection_document(request, layer, item_query: str = ""):
                 QUERYABLES_REL,
                 SCHEMA_JSON,
                 _("Queryables"),
+            ),
+            _link(
+                _abs(request, "ogc-tilesets", collection_id=layer.slug),
+                TILESETS_VECTOR_REL,
+                "application/json",
+                _("Vector tiles"),
             ),
         ],
     }

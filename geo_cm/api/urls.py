@@ -1,4 +1,4 @@
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from . import ogc
 
@@ -18,6 +18,8 @@ urlpatterns = [
         ogc.ItemView.as_view(),
         name="ogc-item",
     ),
+    # OGC API – Tiles (geo_cm.tiles): tile matrix sets and each collection's vector tiles.
+    path("", include("geo_cm.tiles.urls")),
     # Anything else under /ogc/ answers with the API's JSON 404, not an HTML page.
     re_path(r"^.+$", ogc.NotFoundView.as_view()),
 ]

@@ -28,6 +28,8 @@ register(
         status_colors={"current": "#8d6e63", "archived": "#bdbdbd"},
         popup_fields=("name", "kind", "population"),
         import_aliases={"population": ("RK", "人口", "POP", "人口数"), "name": ("MC", "名称")},
+        # 3,842 grid cells cover the district: drawn only when asked for (issue 12).
+        map_visible=False,
         order=90,
         # Demand data for the coverage analysis, not something a field team inspects.
         field_asset=False,

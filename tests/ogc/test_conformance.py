@@ -12,6 +12,7 @@ import json
 import pytest
 
 from tests import factories
+from tests.tiles.conformance import TILES_CHECKLIST
 
 pytestmark = pytest.mark.django_db
 
@@ -484,6 +485,8 @@ CHECKLIST = {
     F4 + "features": [
         ("/req/features (GeoJSON bodies on /collections/{id}/items)", part4_features)
     ],
+    # OGC API - Tiles: tests/tiles/conformance.py
+    **TILES_CHECKLIST,
 }
 CHECKS = [
     pytest.param(check, id=f"{cls.rsplit('/', 1)[1]}: {requirement}")

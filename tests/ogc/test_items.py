@@ -97,7 +97,7 @@ def test_sorted_filtered_reprojected_page_is_still_two_queries(anon_client, faci
         ("get", "/ogc/collections/nope/items", 404, "NotFound"),
         ("get", "/ogc/collections/toilets/items/999999", 404, "NotFound"),
         ("get", "/ogc/collections/nope/queryables", 404, "NotFound"),
-        ("get", "/ogc/collections/toilets/tiles", 404, "NotFound"),
+        ("get", "/ogc/collections/toilets/tiles/WebMercatorQuad/3/9/0", 404, "NotFound"),
         ("get", "/ogc/anything/else", 404, "NotFound"),
         ("get", "/ogc/collections/toilets/items?limit=x", 400, "InvalidParameterValue"),
         ("post", "/ogc/collections/toilets/items", 403, "Forbidden"),
