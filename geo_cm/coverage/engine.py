@@ -548,15 +548,8 @@ def data_version(*, layer, mode) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
-def coverage_get(
-    *,
-    layer_slug: str,
-    mode: str = "straight",
-    distance_m: float | None = None,
-    subdistrict: Subdistrict | None = None,
-    refresh: bool = False,
-) -> CoverageResult:
-    """The coverage answer, from the cache when nothing it depends on has changed."""
+def _coverage_key(*, layer_slug, mode, distance_m, subdistrict):
+    """(cache key, rule, mode, data version) of a coverage question."""
     if mode not in MODES:
         raise CoverageError(f"Unknown mode '{mode}'.")
     layer = registry.get(layer_slug)
@@ -576,6 +569,39 @@ def coverage_get(
             ]
         ).encode()
     ).hexdigest()
+    return key, rule, mode, version
+
+
+def coverage_cached(
+    *,
+    layer_slug: str,
+    mode: str = "straight",
+    distance_m: float | None = None,
+    subdistrict: Subdistrict | None = None,
+) -> CoverageResult | None:
+    """The cached answer for the current data, or None when it must be computed (a job)."""
+    key, _rule, _mode, _version = _coverage_key(
+        layer_slug=layer_slug, mode=mode, distance_m=distance_m, subdistrict=subdistrict
+    )
+    return CoverageResult.objects.filter(cache_key=key).first()
+
+
+def coverage_get(
+    *,
+    layer_slug: str,
+    mode: str = "straight",
+    distance_m: float | None = None,
+    subdistrict: Subdistrict | None = None,
+    refresh: bool = False,
+) -> CoverageResult:
+    """The coverage answer, from the cache when nothing it depends on has changed.
+
+    Computes when needed: call it from a job (``coverage.refresh``), not from a request.
+    """
+    layer = registry.get(layer_slug)
+    key, rule, mode, version = _coverage_key(
+        layer_slug=layer_slug, mode=mode, distance_m=distance_m, subdistrict=subdistrict
+    )
     if not refresh:
         cached = CoverageResult.objects.filter(cache_key=key).first()
         if cached is not None:
