@@ -267,6 +267,10 @@ def layer_features_json(*, layer, user, page: FeaturePage) -> FeaturesJSON:
     sql, params = _feature_sql(layer, rows, fields, page.crs, page.sort)
     order = _order_by_keys(layer, page.sort)
     last_key = f"x.k_{len(page.sort)}"
+    # The last feature's id: in the default order the largest (no second sort).
+    last = (
+        f"max({last_key})" if not page.sort else f"(array_agg({last_key} ORDER BY {order} DESC))[1]"
+    )
     with _page_transaction(model=layer.model) as (cursor, table_rows):
         exact, estimate = _count_is_cheap(cursor=cursor, qs=qs, table_rows=table_rows)
         count_sql, count_params = "NULL::bigint", []
@@ -277,7 +281,7 @@ def layer_features_json(*, layer, user, page: FeaturePage) -> FeaturesJSON:
         # cursor), and the exact count when it is cheap.
         cursor.execute(
             f"SELECT COALESCE(json_agg(x.feature ORDER BY {order}), '[]'::json)::text, "
-            f"count(*), (array_agg({last_key} ORDER BY {order} DESC))[1], {count_sql} "
+            f"count(*), {last}, {count_sql} "
             f"FROM ({sql}) x",
             [*count_params, *params],
         )
