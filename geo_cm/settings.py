@@ -272,6 +272,9 @@ GEOCM = {
     "API_MAX_OFFSET": int(os.environ.get("GEOCM_API_MAX_OFFSET", "100000")),
     # Seconds a shared cache (proxy, CDN, browser) may reuse a public API answer before
     # asking again; a repeated question is then answered 304 while the data is unchanged.
+    # work_mem for the analyses run in the job worker (dark roads): their sorts of a
+    # million positions stay in memory. Per sort, in a worker: not the web's setting.
+    "ANALYSIS_WORK_MEM": os.environ.get("GEOCM_ANALYSIS_WORK_MEM", "256MB"),
     "API_PUBLIC_MAX_AGE": int(os.environ.get("GEOCM_API_PUBLIC_MAX_AGE", "60")),
     # Occupancy reports older than this are refused by the feed.
     "OCCUPANCY_MAX_AGE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_MAX_AGE_MINUTES", "1440")),
