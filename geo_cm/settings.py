@@ -121,6 +121,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# gunicorn.conf.py sets this for web processes: a statement outliving its request stops.
+if os.environ.get("GEOCM_DB_STATEMENT_TIMEOUT_MS"):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={int(os.environ['GEOCM_DB_STATEMENT_TIMEOUT_MS'])}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
