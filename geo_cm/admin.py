@@ -5,9 +5,12 @@ status passes the state machine, the subdistrict is derived and the history is k
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from leaflet.admin import LeafletGeoAdmin
@@ -22,6 +25,33 @@ from .registry import registry
 admin.site.site_header = _("GeoCM administration")
 admin.site.site_title = _("GeoCM administration")
 admin.site.index_title = _("Records and settings")
+
+
+class EstimatedCountPaginator(Paginator):
+    """Admin pages of large tables (occupancy reports, history) without a full count.
+
+    ``count(*)`` of ten million reports takes seconds on every page of the list. Up to
+    ``GEOCM["API_EXACT_COUNT_MAX"]`` estimated rows the count is exact; above, the
+    planner's estimate (EXPLAIN) stands in: the page links are then approximate, the
+    rows on each page are not. Use with ``show_full_result_count = False``.
+    """
+
+    @cached_property
+    def count(self):
+        qs = self.object_list
+        if not hasattr(qs, "query"):
+            return super().count
+        estimate = selectors.queryset_estimated_rows(qs=qs)
+        if estimate > settings.GEOCM["API_EXACT_COUNT_MAX"]:
+            return estimate
+        return qs.count()
+
+
+class LargeTableAdmin(admin.ModelAdmin):
+    """A ModelAdmin for tables that grow without end: no full counts on the list."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
 
 
 class AssetAdminForm(forms.ModelForm):
@@ -205,7 +235,7 @@ class AssetLayerFilter(admin.SimpleListFilter):
 
 
 @admin.register(ChangeRecord)
-class ChangeRecordAdmin(admin.ModelAdmin):
+class ChangeRecordAdmin(LargeTableAdmin):
     inlines = [ChangePhotoInline]
     list_display = ("at", "object_code", "layer", "action", "user", "source", "note")
     list_filter = ("action", AssetLayerFilter)

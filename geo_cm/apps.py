@@ -14,3 +14,9 @@ class GeoCMConfig(AppConfig):
         from . import checks  # noqa: F401  (registers the system checks)
 
         autodiscover_modules("layers")
+
+        # Per-layer data versions (ETags, cached extents, tiles) follow every asset write.
+        from .assets.signals import assets_changed
+        from .versions import data_version_on_assets_changed
+
+        assets_changed.connect(data_version_on_assets_changed, dispatch_uid="geocm-versions")

@@ -5,8 +5,12 @@ language browser in a Pukou office would get English. Here only the language coo
 by the switcher) or ``?lang=`` choose; everything else gets settings.LANGUAGE_CODE.
 """
 
+import gzip
+import secrets
+
 from django.conf import settings
 from django.http import JsonResponse
+from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -56,3 +60,67 @@ class HealthCheckMiddleware:
         response = JsonResponse(summary, status=200 if healthy else 503)
         response["Cache-Control"] = "no-store"
         return response
+
+
+class JSONGZipMiddleware(GZipMiddleware):
+    """gzip for JSON answers (the feature API, coverage, jobs), and only for them.
+
+    A 10,000-feature page is 2.2 MB of GeoJSON and about 0.3 MB gzipped.
+
+    BREACH (a secret recovered from the sizes of compressed answers that also reflect
+    input the attacker chose) was weighed thus:
+    - HTML pages are never compressed: they carry the CSRF token and the CSP nonce.
+    - Public JSON (anonymous answers) holds no secret: only public fields of public
+      layers, so reflecting the query in its links gives nothing away.
+    - Staff JSON holds internal fields, but an attacker's page cannot make a browser ask
+      for it: the session cookie is SameSite=Lax (Django's default, kept in settings), so
+      a cross-site request arrives anonymous and gets the public answer; tokens and Basic
+      credentials are never attached by a browser on its own.
+    - As a further guard each answer gets random bytes in its gzip header, as Django's
+      GZipMiddleware does (Heal-The-Breach), so sizes do not line up across requests.
+
+    Compression level by size: level 6 costs 95 ms on a 2.3 MB page here, more than the
+    query that built it, for 10 % fewer bytes than level 1 (38 ms); large answers use 1.
+    """
+
+    TYPES = frozenset(
+        {
+            "application/json",
+            "application/geo+json",
+            "application/schema+json",
+            "application/problem+json",
+            "application/vnd.oai.openapi+json",
+        }
+    )
+    FAST_ABOVE = 256 * 1024  # bytes: from here on, level 1
+
+    def process_response(self, request, response):
+        content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type not in self.TYPES or response.streaming:
+            return response
+        if len(response.content) < 200 or response.has_header("Content-Encoding"):
+            return response
+        patch_vary_headers(response, ("Accept-Encoding",))
+        if not re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+            return response
+        level = 1 if len(response.content) > self.FAST_ABOVE else 6
+        compressed = _gzip_with_random_name(response.content, level, self.max_random_bytes)
+        if len(compressed) >= len(response.content):
+            return response
+        response.content = compressed
+        response.headers["Content-Length"] = str(len(compressed))
+        etag = response.get("ETag")
+        if etag and etag.startswith('"'):
+            response.headers["ETag"] = "W/" + etag
+        response.headers["Content-Encoding"] = "gzip"
+        return response
+
+
+def _gzip_with_random_name(data: bytes, level: int, max_random_bytes: int) -> bytes:
+    """gzip ``data``, with a random-length file name in the header (as Django's GZip does):
+    the compressed length then no longer tells an observer how well a guess compressed."""
+    body = memoryview(gzip.compress(data, compresslevel=level, mtime=0))
+    header = bytearray(body[:10])
+    header[3] = gzip.FNAME
+    name = secrets.token_hex(secrets.randbelow(max_random_bytes) // 2 + 1).encode() + b"\x00"
+    return bytes(header) + name + body[10:]

@@ -242,3 +242,23 @@ class ChangePhoto(models.Model):
 
     def __str__(self):
         return f"{self.change.object_code} {self.sha256[:12]}"
+
+
+class DataVersion(models.Model):
+    """The data version of one asset table: a number that changes on every write to it.
+
+    Bumped by ``geo_cm.versions`` on ``assets_changed`` (inside the writer's transaction),
+    read by whatever caches a derived answer per layer: the feature API's ETags, the
+    collections' extents (kept here with the version they were computed for), tiles.
+    Values come from one sequence, so a version is never reused, even after a reset.
+    """
+
+    model = models.CharField(max_length=100, primary_key=True)  # "app_label.model_name"
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True)
+    # (minLon, minLat, maxLon, maxLat) in EPSG:4326, or null for an empty table.
+    extent = models.JSONField(null=True)
+    extent_version = models.BigIntegerField(null=True)
+
+    class Meta:
+        verbose_name = _("data version")

@@ -6,9 +6,11 @@ writes them in that CRS's EPSG axis order and precision.
 """
 
 import datetime as dt
+import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON, Transform
@@ -19,6 +21,7 @@ from django.db.models import F, ForeignKey, Q
 
 from .crs import CRS84, Crs, FlipCoordinates
 from .models import ChangeRecord, Subdistrict
+from .versions import layer_extent_cached
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,26 @@ class FeaturePage:
     crs: Crs = CRS84
     limit: int = 100
     offset: int = 0
+    # Keyset paging: only features whose id is above this one (default order, by id).
+    cursor: int | None = None
+
+
+@dataclass(frozen=True)
+class FeaturesJSON:
+    """One page of features built by PostGIS, and what the API says about it.
+
+    matched: the exact number of features matching the page's filters, or None when
+    counting them would be slow (more than ``API_EXACT_COUNT_MAX`` estimated); then
+    ``estimate`` holds the planner's row estimate (``EXPLAIN``, i.e. ``reltuples`` for an
+    unfiltered layer) instead.
+    last_id: the id of the page's last feature (the next page's cursor), None when empty.
+    """
+
+    features: str
+    returned: int
+    matched: int | None
+    estimate: int | None
+    last_id: int | None
 
 
 def _property_expressions(layer, fields):
@@ -159,8 +182,13 @@ def _order_by_keys(layer, sort) -> str:
     return ", ".join(f"x.k_{i}{' DESC' if d else ''}" for i, d in enumerate(directions))
 
 
+# Rows per 8 kB page can be no more than this (a tuple takes at least ~32 bytes with its
+# header and line pointer): a size-based upper bound for a table never analysed.
+_MAX_ROWS_PER_PAGE = 256
+
+
 @contextmanager
-def _page_transaction():
+def _page_transaction(*, model):
     """A transaction for feature pages with PostgreSQL's JIT compilation off.
 
     PostGIS declares ST_Transform and the spatial predicates expensive, so a page of
@@ -168,32 +196,107 @@ def _page_transaction():
     JIT, whose compilation then takes longer than the query itself (measured here:
     250-650 ms of JIT on a 130 ms query, benchmarks/ogc_bench.py). Pages are short OLTP
     queries: they never gain from it.
+
+    Yields (cursor, rows) where ``rows`` is about how many rows ``model``'s table holds
+    now (the planner's ``reltuples`` scaled to the table's current size, or a size-based
+    upper bound before the first ANALYZE): read in the same statement as the setting.
     """
     # No savepoint: inside a caller's transaction the setting simply lasts until its end.
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off")
-        yield cursor
+        cursor.execute(
+            "SELECT set_config('jit', 'off', true), c.reltuples, c.relpages, "
+            "pg_relation_size(c.oid) / 8192 FROM pg_class c WHERE c.oid = %s::regclass",
+            [connection.ops.quote_name(model._meta.db_table)],
+        )
+        _, reltuples, relpages, pages = cursor.fetchone()
+        if reltuples >= 0 and relpages > 0:
+            rows = reltuples * pages / relpages
+        elif reltuples >= 0 and pages == 0:
+            rows = 0
+        else:
+            rows = pages * _MAX_ROWS_PER_PAGE
+        yield cursor, rows
 
 
-def layer_features_json(*, layer, user, page: FeaturePage) -> tuple[str, int]:
-    """The page of features as a JSON array text, and numberMatched. Two queries.
+def queryset_estimated_rows(*, qs, cursor=None) -> int:
+    """The planner's estimate of how many rows ``qs`` returns (EXPLAIN, no execution).
+
+    For an unfiltered table this is ``pg_class.reltuples`` scaled to its current size;
+    with filters, the selectivities of the statistics. Costs a plan, about 0.1-1 ms,
+    where ``count(*)`` reads every row. ``cursor``: run on this one (a transaction's).
+    """
+    if cursor is None:
+        with connection.cursor() as own:
+            return queryset_estimated_rows(qs=qs, cursor=own)
+    sql, params = qs.order_by().values("pk").query.sql_with_params()
+    cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+    plan = cursor.fetchone()[0]
+    if isinstance(plan, str):  # psycopg2 parses json columns; other drivers may not
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _count_is_cheap(*, cursor, qs, table_rows: float) -> tuple[bool, int | None]:
+    """Whether to count ``qs`` exactly; else also the planner's estimate of its rows.
+
+    ``count(*)`` reads every matching row: 27-87 ms at a million lights, on every page.
+    Up to ``GEOCM["API_EXACT_COUNT_MAX"]`` rows in the whole table it is counted without
+    asking (no extra query); above, the planner estimates the filtered rows (EXPLAIN)
+    and the API omits ``numberMatched`` when that is above the threshold too (OGC API
+    Features allows leaving it out; it must be exact when given).
+    """
+    threshold = settings.GEOCM["API_EXACT_COUNT_MAX"]
+    if table_rows <= threshold:
+        return True, None
+    estimate = queryset_estimated_rows(qs=qs, cursor=cursor)
+    return estimate <= threshold, estimate
+
+
+def layer_features_json(*, layer, user, page: FeaturePage) -> FeaturesJSON:
+    """The page of features as a JSON array text, with its count. Two queries (three with
+    an estimate, on a table above ``API_EXACT_COUNT_MAX`` rows).
 
     Geometries are GeoJSON in ``page.crs`` (transformed by PostGIS, EPSG axis order);
-    properties are the user's readable fields, narrowed to ``page.properties``.
+    properties are the user's readable fields, narrowed to ``page.properties``. With a
+    ``page.cursor`` the page starts after that feature id (keyset: an index range scan at
+    any depth, where a deep OFFSET reads and discards every row before it). The exact
+    count, when cheap, is a scalar subquery of the same statement.
     """
     qs = layer_items_queryset(layer=layer, page=page)
     fields = page.properties if page.properties is not None else layer.fields_for(user)
-    rows = qs[page.offset : page.offset + page.limit]
+    window = qs
+    if page.cursor is not None:
+        window = qs.filter(pk__gt=page.cursor)
+    rows = window[page.offset : page.offset + page.limit]
     sql, params = _feature_sql(layer, rows, fields, page.crs, page.sort)
     order = _order_by_keys(layer, page.sort)
-    with _page_transaction() as cursor:
-        matched = qs.count()
+    last_key = f"x.k_{len(page.sort)}"
+    # The last feature's id: in the default order the largest (no second sort).
+    last = (
+        f"max({last_key})" if not page.sort else f"(array_agg({last_key} ORDER BY {order} DESC))[1]"
+    )
+    with _page_transaction(model=layer.model) as (cursor, table_rows):
+        exact, estimate = _count_is_cheap(cursor=cursor, qs=qs, table_rows=table_rows)
+        count_sql, count_params = "NULL::bigint", []
+        if exact:
+            inner, count_params = qs.order_by().values("pk").query.sql_with_params()
+            count_sql = f"(SELECT count(*) FROM ({inner}) c)"
+        # The page's features in order, how many, the id of the last one (the next
+        # cursor), and the exact count when it is cheap.
         cursor.execute(
-            f"SELECT COALESCE(json_agg(x.feature ORDER BY {order}), '[]'::json)::text "
+            f"SELECT COALESCE(json_agg(x.feature ORDER BY {order}), '[]'::json)::text, "
+            f"count(*), {last}, {count_sql} "
             f"FROM ({sql}) x",
-            params,
+            [*count_params, *params],
         )
-        return cursor.fetchone()[0], matched
+        features, returned, last_id, matched = cursor.fetchone()
+    return FeaturesJSON(
+        features=features,
+        returned=returned,
+        matched=matched,
+        estimate=None if exact else estimate,
+        last_id=last_id,
+    )
 
 
 def layer_feature_json(
@@ -210,8 +313,15 @@ def layer_feature_json(
 
 
 def layer_extent(*, layer):
-    """(minLon, minLat, maxLon, maxLat) of the layer's geometries, or None when empty."""
-    return layer.model.objects.aggregate(e=Extent(layer.geometry_field))["e"]
+    """(minLon, minLat, maxLon, maxLat) of the layer's geometries (EPSG:4326), or None.
+
+    Cached per data version (``geo_cm.versions``): computing it reads every geometry
+    (0.15 s at a million lights), and ``/collections`` asks for every layer's on each call.
+    """
+    return layer_extent_cached(
+        layer=layer,
+        compute=lambda: layer.model.objects.aggregate(e=Extent(layer.geometry_field))["e"],
+    )
 
 
 def subdistrict_codes() -> set[str]:

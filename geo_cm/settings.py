@@ -79,6 +79,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "geo_cm.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before everything that writes the body: JSON answers leave compressed.
+    "geo_cm.middleware.JSONGZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -120,6 +122,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# gunicorn.conf.py sets this for web processes: a statement outliving its request stops.
+if os.environ.get("GEOCM_DB_STATEMENT_TIMEOUT_MS"):
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c statement_timeout={int(os.environ['GEOCM_DB_STATEMENT_TIMEOUT_MS'])}"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -163,6 +170,9 @@ SECURE_SSL_REDIRECT = _env_bool("GEOCM_SSL_REDIRECT", not DEBUG)
 # Load balancers and compose probe /healthz over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
+# Cross-site requests carry no session: what lets staff JSON be gzipped safely (BREACH;
+# geo_cm.middleware.JSONGZipMiddleware). Django's default, written down so it stays.
+SESSION_COOKIE_SAMESITE = "Lax"
 # One year of HSTS once in production (0 in development: a laptop must not pin HTTPS).
 SECURE_HSTS_SECONDS = int(os.environ.get("GEOCM_HSTS_SECONDS", "0" if DEBUG else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("GEOCM_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
@@ -260,6 +270,18 @@ GEOCM = {
     "API_MAX_LIMIT": int(os.environ.get("GEOCM_API_MAX_LIMIT", "10000")),
     # Page size when the client gives no ?limit=.
     "API_DEFAULT_LIMIT": int(os.environ.get("GEOCM_API_DEFAULT_LIMIT", "100")),
+    # Above this many estimated matches an item page omits numberMatched instead of
+    # counting them (count(*) reads every match: 27-87 ms at a million rows, per page).
+    "API_EXACT_COUNT_MAX": int(os.environ.get("GEOCM_API_EXACT_COUNT_MAX", "50000")),
+    # Largest ?offset= for pages in the default order: deeper pages follow the next
+    # link's cursor (an index range scan) instead of reading and skipping every row.
+    "API_MAX_OFFSET": int(os.environ.get("GEOCM_API_MAX_OFFSET", "100000")),
+    # Seconds a shared cache (proxy, CDN, browser) may reuse a public API answer before
+    # asking again; a repeated question is then answered 304 while the data is unchanged.
+    # work_mem for the analyses run in the job worker (dark roads): their sorts of a
+    # million positions stay in memory. Per sort, in a worker: not the web's setting.
+    "ANALYSIS_WORK_MEM": os.environ.get("GEOCM_ANALYSIS_WORK_MEM", "256MB"),
+    "API_PUBLIC_MAX_AGE": int(os.environ.get("GEOCM_API_PUBLIC_MAX_AGE", "60")),
     # Occupancy reports older than this are refused by the feed.
     "OCCUPANCY_MAX_AGE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_MAX_AGE_MINUTES", "1440")),
     # The layer whose lines form the walking network for network coverage.

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.gis.db import models as gis_models
 from leaflet.forms.widgets import LeafletWidget
 
-from geo_cm.admin import AssetAdmin
+from geo_cm.admin import AssetAdmin, LargeTableAdmin
 
 from .models import Berth, Facility, OccupancyReport, SharingWindow
 
@@ -47,7 +47,7 @@ class SharingWindowAdmin(admin.ModelAdmin):
 
 
 @admin.register(OccupancyReport)
-class OccupancyReportAdmin(admin.ModelAdmin):
+class OccupancyReportAdmin(LargeTableAdmin):
     list_display = ("facility", "observed_at", "free_berths", "occupied_berths", "source")
     list_select_related = ("facility",)
     date_hierarchy = "observed_at"

@@ -230,9 +230,57 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '${sockdir//\'/\'\'}'
 # A development cluster: losing the last commits after a crash is fine, waiting is not.
 synchronous_commit = off
+$(sizing_conf)
 EOF
   [ "$IS_ROOT" = 1 ] && chown postgres:postgres "$DATA/geocm.conf"
   return 0
+}
+
+# Memory and parallelism sized to this machine (docs/operations.md, "Sizing PostgreSQL").
+# The private cluster shares the machine with gunicorn and the job workers, so it takes
+# an eighth of the memory for its buffers, where a dedicated database server takes a
+# quarter. GEOCM_PG_RAM_MB and GEOCM_PG_CORES override what the machine reports.
+clamp() {
+  local v=$1 lo=$2 hi=$3
+  [ "$v" -lt "$lo" ] && v=$lo
+  [ "$v" -gt "$hi" ] && v=$hi
+  echo "$v"
+}
+
+sizing_conf() {
+  local ram_mb cores shared cache work maint conns gather
+  ram_mb=${GEOCM_PG_RAM_MB:-$(awk '/^MemTotal:/ {print int($2 / 1024)}' /proc/meminfo 2>/dev/null || echo 4096)}
+  cores=${GEOCM_PG_CORES:-$(nproc 2>/dev/null || echo 2)}
+  [ "$ram_mb" -gt 0 ] 2>/dev/null || ram_mb=4096
+  [ "$cores" -gt 0 ] 2>/dev/null || cores=2
+  # Web (gunicorn processes x threads, each keeping one connection), job workers, psql,
+  # tests: 50 users on 2 cores needed more than the default 100 under runserver.
+  conns=$(clamp $((100 + 50 * cores)) 150 500)
+  shared=$(clamp $((ram_mb / 8)) 128 4096)
+  cache=$(clamp $((ram_mb / 2)) 512 65536)
+  # A query may run several sorts and hashes at once, each up to work_mem, on every
+  # connection: a quarter of the memory shared by all connections, twice over.
+  work=$(clamp $((ram_mb / 4 / conns / 2)) 4 64)
+  maint=$(clamp $((ram_mb / 16)) 64 1024)
+  gather=$(clamp $((cores / 2)) 1 4)
+  cat <<CONF
+# Sized for ${ram_mb} MB of memory and ${cores} cores (scripts/pg.sh sizing_conf).
+max_connections = $conns
+shared_buffers = ${shared}MB
+effective_cache_size = ${cache}MB
+work_mem = ${work}MB
+maintenance_work_mem = ${maint}MB
+max_worker_processes = $((cores + 4))
+max_parallel_workers = $cores
+max_parallel_workers_per_gather = $gather
+max_parallel_maintenance_workers = $gather
+# Solid-state storage: random reads cost little more than sequential ones.
+random_page_cost = 1.1
+effective_io_concurrency = 200
+# PostGIS costs its functions so high that JIT compiles short queries for longer than
+# they run (benchmarks/ogc_bench.py); GeoCM's queries never gain from it.
+jit = off
+CONF
 }
 
 psql_at() {

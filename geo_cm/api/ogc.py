@@ -7,9 +7,11 @@ What ``/conformance`` declares is exactly what ``tests/ogc/test_conformance.py``
 requirement by requirement.
 """
 
+import hashlib
 import json
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.contrib.gis.geos import GEOSException, GEOSGeometry
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
@@ -24,7 +26,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import selectors, services
+from .. import selectors, services, versions
 from ..crs import CRS84, OFFERED, STORAGE, crs_lookup, geometry_to_storage
 from ..queryables import layer_queryables
 from ..registry import registry
@@ -379,7 +381,12 @@ ITEM_QUERY = [
     ),
     openapi.CRS_PARAM,
     OpenApiParameter("limit", int, description="page size, 1..API_MAX_LIMIT"),
-    OpenApiParameter("offset", int, description="features to skip (the next link sets it)"),
+    OpenApiParameter(
+        "offset", int, description="features to skip, up to API_MAX_OFFSET unless sorted"
+    ),
+    OpenApiParameter(
+        "cursor", int, description="the last feature id of the previous page (next links set it)"
+    ),
     OpenApiParameter("datetime", str, description="RFC 3339 date or interval on the layer date"),
     OpenApiParameter("status", str, description="comma-separated status values"),
     OpenApiParameter("subdistrict", str, description="subdistrict code (current or former)"),
@@ -413,6 +420,78 @@ def _etag(asset):
     return f'"{asset.version}"'
 
 
+def _public_etag(request, version: int) -> str:
+    """A weak ETag for a public answer: the layer's data version and what was asked.
+
+    Weak because the same data may go out gzipped or not (GZipMiddleware would weaken a
+    strong one anyway). The query, language and media type are in it, so two different
+    answers never share a tag.
+    """
+    asked = "|".join(
+        [
+            request.path,
+            request.META.get("QUERY_STRING", ""),
+            getattr(request, "LANGUAGE_CODE", ""),
+            getattr(getattr(request, "accepted_renderer", None), "media_type", ""),
+        ]
+    )
+    digest = hashlib.sha256(asked.encode()).hexdigest()[:16]
+    return f'W/"{version}-{digest}"'
+
+
+def _etag_matches(request, etag: str) -> bool:
+    """If-None-Match holds ``etag`` (weak comparison, RFC 9110 13.1.2) or ``*``."""
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    wanted = etag.removeprefix("W/")
+    for tag in header.split(","):
+        tag = tag.strip()
+        if tag == "*" or tag.removeprefix("W/") == wanted:
+            return True
+    return False
+
+
+def _public_cache(response, etag: str) -> None:
+    """Headers that let browsers, proxies and a CDN keep a public answer and revalidate."""
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={settings.GEOCM['API_PUBLIC_MAX_AGE']}"
+
+
+def _not_modified(etag: str) -> HttpResponse:
+    response = HttpResponse(status=304)
+    _public_cache(response, etag)
+    return response
+
+
+def _next_query(query, page, result):
+    """The next page's query, or None on the last page.
+
+    In the default order (by id) the next link carries a cursor: the last id of this page.
+    Sorted pages (``sortby``) go on by offset. Without an exact count, a full page is
+    taken to have a successor, so the last page may come back empty (the standard allows).
+    """
+    full = result.returned >= page.limit
+    if page.sort:
+        more = (
+            page.offset + result.returned < result.matched if result.matched is not None else full
+        )
+        if not more:
+            return None
+        nxt = query.copy()
+        nxt["offset"] = str(page.offset + page.limit)
+    else:
+        exact_end = result.matched is not None and page.cursor is None
+        more = page.offset + result.returned < result.matched if exact_end else full
+        if not more or result.last_id is None:
+            return None
+        nxt = query.copy()
+        nxt.pop("offset", None)
+        nxt["cursor"] = str(result.last_id)
+    nxt["limit"] = str(page.limit)
+    return nxt
+
+
 class ItemsView(LayerView):
     @extend_schema(
         tags=TAGS,
@@ -431,8 +510,14 @@ class ItemsView(LayerView):
         page = params.parse_feature_page(
             query, layer=layer, user=request.user, subdistrict_codes=selectors.subdistrict_codes()
         )
-        features, matched = selectors.layer_features_json(layer=layer, user=request.user, page=page)
-        returned = max(0, min(page.limit, matched - page.offset))
+        etag = None
+        if not request.user.is_authenticated:
+            # Read before the data: a write committed in between yields a newer ETag next
+            # time, never an old ETag on new data (geo_cm.versions).
+            etag = _public_etag(request, versions.layer_data_version(layer=layer))
+            if _etag_matches(request, etag):
+                return _not_modified(etag)
+        result = selectors.layer_features_json(layer=layer, user=request.user, page=page)
         base = _abs(request, "ogc-items", collection_id=layer.slug)
         links = [
             _link(request.build_absolute_uri(), "self", GEOJSON),
@@ -442,23 +527,26 @@ class ItemsView(LayerView):
                 "application/json",
             ),
         ]
-        if page.offset + returned < matched:
-            nxt = query.copy()
-            nxt["offset"] = str(page.offset + page.limit)
-            nxt["limit"] = str(page.limit)
+        nxt = _next_query(query, page, result)
+        if nxt is not None:
             links.append(_link(f"{base}?{nxt.urlencode()}", "next", GEOJSON))
-        head = json.dumps(
-            {
-                "type": "FeatureCollection",
-                "numberMatched": matched,
-                "numberReturned": returned,
-                "links": links,
-            },
-            ensure_ascii=False,
+        head = {"type": "FeatureCollection"}
+        if result.matched is not None:
+            head["numberMatched"] = result.matched
+        else:
+            # Counting would be slow: OGC API Features lets numberMatched be left out (it
+            # must be exact when present). The planner's estimate is given beside it.
+            head["numberMatchedEstimate"] = result.estimate
+        head["numberReturned"] = result.returned
+        head["links"] = links
+        head = json.dumps(head, ensure_ascii=False)
+        response = _geojson_response(
+            head[:-1] + ', "features": ' + result.features + "}",
+            headers={"Content-Crs": page.crs.header},
         )
-        return _geojson_response(
-            head[:-1] + ', "features": ' + features + "}", headers={"Content-Crs": page.crs.header}
-        )
+        if etag is not None:
+            _public_cache(response, etag)
+        return response
 
     @extend_schema(
         tags=TAGS,

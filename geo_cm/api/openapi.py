@@ -89,7 +89,16 @@ COMPONENTS = {
         "required": ["type", "features"],
         "properties": {
             "type": {"type": "string", "enum": ["FeatureCollection"]},
-            "numberMatched": {"type": "integer", "minimum": 0},
+            "numberMatched": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "exact; left out when counting would be slow",
+            },
+            "numberMatchedEstimate": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "the planner's estimate, given when numberMatched is left out",
+            },
             "numberReturned": {"type": "integer", "minimum": 0},
             "links": {"type": "array", "items": ref("Link")},
             "features": {"type": "array", "items": ref("Feature")},

@@ -39,6 +39,7 @@ ITEM_PARAMS = {
     "crs",
     "limit",
     "offset",
+    "cursor",
     "datetime",
     "status",
     "subdistrict",
@@ -165,6 +166,39 @@ def parse_offset(value: str | None):
     if offset < 0:
         raise ParamError("offset", _("offset must not be negative."))
     return offset
+
+
+def parse_cursor(value: str | None):
+    """``cursor``: the id of the last feature of the previous page (the next link sets it)."""
+    if value is None:
+        return None
+    if not value.isdigit() or not 0 <= int(value) < 2**63:
+        raise ParamError(
+            "cursor", _("cursor must be a feature id; follow the next link to page on.")
+        )
+    return int(value)
+
+
+def _check_paging(*, offset: int, cursor: int | None, sort) -> None:
+    """Keyset (cursor) pages follow the feature id; offsets are for shallow pages.
+
+    A deep OFFSET makes PostgreSQL read and throw away every row before the page (seconds
+    at a million rows), so in the default order offsets stop at ``API_MAX_OFFSET`` and the
+    next links carry a cursor instead. Pages sorted with ``sortby`` keep offsets.
+    """
+    if cursor is not None and sort:
+        raise ParamError(
+            "cursor", _("cursor pages follow the feature id; do not combine with sortby.")
+        )
+    if cursor is not None and offset:
+        raise ParamError("offset", _("Give either offset or cursor, not both."))
+    maximum = settings.GEOCM["API_MAX_OFFSET"]
+    if not sort and offset > maximum:
+        raise ParamError(
+            "offset",
+            _("offset may be at most %(max)s; follow the next links (they carry a cursor).")
+            % {"max": maximum},
+        )
 
 
 def _instant(text):
@@ -326,14 +360,19 @@ def parse_feature_page(query, *, layer, user, subdistrict_codes) -> FeaturePage:
     """Everything ``GET /collections/{id}/items`` accepts, as a checked FeaturePage."""
     filters = parse_item_filters(query, layer, subdistrict_codes)
     queryables = layer_queryables(layer=layer, user=user)
+    sort = parse_sortby(query.get("sortby"), queryables)
+    offset = parse_offset(query.get("offset"))
+    cursor = parse_cursor(query.get("cursor"))
+    _check_paging(offset=offset, cursor=cursor, sort=sort)
     return FeaturePage(
         filters=filters,
         where=parse_filter(query, queryables),
-        sort=parse_sortby(query.get("sortby"), queryables),
+        sort=sort,
         properties=parse_properties(query.get("properties"), layer.fields_for(user)),
         crs=parse_crs(query.get("crs"), "crs"),
         limit=parse_limit(query.get("limit")),
-        offset=parse_offset(query.get("offset")),
+        offset=offset,
+        cursor=cursor,
     )
 
 

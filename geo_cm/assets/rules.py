@@ -38,19 +38,52 @@ def geometry_column(model) -> str:
     return _q(model._meta.get_field("geom").column)
 
 
+# Up to this many records, each looks its subdistrict up by itself (a few index probes);
+# beyond, one join against the subdistricts cut into small pieces does them all at once.
+ASSIGN_ONE_BY_ONE_MAX = 500
+# Vertices per piece of a subdistrict outline in that join (ST_Subdivide): a point tested
+# against a piece of 128 vertices instead of a whole outline of thousands.
+SUBDIVIDE_VERTICES = 128
+
+
 def assets_assign_subdistrict(*, model, pks=None) -> int:
     """Set ``subdistrict`` from the location for the given rows (all rows when pks is None).
 
-    Set-based: one UPDATE by ``subdistrict_sql``. Returns the number of rows updated.
+    One set-based UPDATE by ``subdistrict_sql``'s rule (the subdistrict holding
+    ``ST_PointOnSurface`` of the geometry, the lowest id on a shared border, NULL
+    outside). Many rows: the outlines are cut into pieces (``ST_Subdivide``) and joined to
+    the rows through the geometry's spatial index (a point on the surface lies inside the
+    geometry, so the piece's box overlaps the geometry's), and only rows whose subdistrict
+    changes are written. Few rows: each looks its own subdistrict up. Returns the number
+    of rows written.
     """
     table = _q(model._meta.db_table)
-    where, params = ("", []) if pks is None else ("WHERE t.id = ANY(%s)", [list(pks)])
-    sql = (
-        f"UPDATE {table} t SET subdistrict_id = "  # noqa: S608 - names from model metadata
-        f"{subdistrict_sql('t.' + geometry_column(model))} {where}"
-    )
+    geom = geometry_column(model)
+    if pks is not None and len(pks) <= ASSIGN_ONE_BY_ONE_MAX:
+        sql = (
+            f"UPDATE {table} t SET subdistrict_id = "  # noqa: S608 - names from model metadata
+            f"{subdistrict_sql('t.' + geom)} WHERE t.id = ANY(%s)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [list(pks)])
+            return cursor.rowcount
+    only, params = ("", []) if pks is None else ("AND x.id = ANY(%s)", [list(pks)])
+    sql = f"""
+        WITH piece AS MATERIALIZED (
+            SELECT d.id, ST_Subdivide(d.geom, {SUBDIVIDE_VERTICES}) AS g
+            FROM {_q(Subdistrict._meta.db_table)} d),
+        hit AS (
+            SELECT x.id, min(p.id) AS sub
+            FROM piece p JOIN {table} x
+              ON p.g && x.{geom} AND ST_Intersects(p.g, ST_PointOnSurface(x.{geom}))
+            WHERE TRUE {only}
+            GROUP BY x.id)
+        UPDATE {table} t SET subdistrict_id = n.sub
+        FROM (SELECT x.id, hit.sub FROM {table} x LEFT JOIN hit ON hit.id = x.id
+              WHERE TRUE {only}) n
+        WHERE t.id = n.id AND t.subdistrict_id IS DISTINCT FROM n.sub"""  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params * 2)
         return cursor.rowcount
 
 

@@ -1,10 +1,12 @@
 """Coverage endpoints and the planners' coverage map."""
 
+import datetime as dt
 import json
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,10 +17,12 @@ from rest_framework.views import APIView
 
 from ..api.params import reject_unknown
 from ..basemaps import basemap_config
+from ..jobs.models import Job
 from ..models import Subdistrict
 from ..registry import registry
 from . import engine
 from .overlays import overlays
+from .tasks import coverage_job_args, coverage_job_for
 
 ERROR = OpenApiResponse(OpenApiTypes.OBJECT, description="{code, description, errors}")
 PARAMS = [
@@ -68,23 +72,32 @@ class CoverageView(APIView):
         tags=["Coverage"],
         operation_id="getCoverage",
         summary="Coverage stats and gap polygons (GeoJSON) for a layer",
-        parameters=PARAMS,
-        responses={200: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR},
+        description=(
+            "200 with the answer when it is cached for the current data. Otherwise 202 at "
+            "once with {status: computing, job: {id, status, progress, message}}: the job "
+            "worker computes it; ask again (without refresh) until the answer is 200. "
+            "refresh=1 queues a new computation even when an answer is cached."
+        ),
+        parameters=[*PARAMS, OpenApiParameter("refresh", str, enum=["1"])],
+        responses={200: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT, 400: ERROR, 404: ERROR},
     )
     def get(self, request, layer):
         lay = _coverage_layer(request, layer)
         reject_unknown(request.query_params, {"mode", "radius", "subdistrict", "refresh"})
         mode, radius, subdistrict = _common(request.query_params)
+        refresh = request.query_params.get("refresh") == "1"
+        result = None
         try:
-            result = engine.coverage_get(
-                layer_slug=lay.slug,
-                mode=mode,
-                distance_m=radius,
-                subdistrict=subdistrict,
-                refresh=request.query_params.get("refresh") == "1",
-            )
+            if not refresh:
+                result = engine.coverage_cached(
+                    layer_slug=lay.slug, mode=mode, distance_m=radius, subdistrict=subdistrict
+                )
         except engine.CoverageError as exc:
             raise ValidationError({"layer": [str(exc)]}) from exc
+        if result is None:
+            # A request never waits for an analysis (minutes at a city's size; gunicorn
+            # would kill the worker while its query ran on): the job worker computes it.
+            return _computing(request, lay, mode, radius, subdistrict, refresh)
         return Response(
             {
                 "layer": lay.slug,
@@ -98,6 +111,47 @@ class CoverageView(APIView):
                 "features": _raw(result.geojson),
             }
         )
+
+
+# A job for the same question that failed this recently is reported, not queued again.
+FAILED_REPORT_SECONDS = 60
+
+
+def _computing(request, lay, mode, radius, subdistrict, refresh):
+    """202 with the job computing this answer (queued now when none is under way)."""
+    args = coverage_job_args(
+        layer=lay.slug,
+        mode=mode,
+        distance_m=radius,
+        subdistrict=subdistrict.code if subdistrict else None,
+        refresh=refresh,
+    )
+    latest = Job.objects.filter(name="coverage.refresh", args=args).order_by("-created_at").first()
+    recent = timezone.now() - dt.timedelta(seconds=FAILED_REPORT_SECONDS)
+    if latest is not None and latest.status == Job.Status.FAILED and latest.created_at > recent:
+        return Response(
+            {
+                "code": "ComputationFailed",
+                "description": _("The analysis failed: %(message)s") % {"message": latest.message},
+                "job": _job_state(latest),
+            },
+            status=500,
+        )
+    job = coverage_job_for(args=args, by=request.user)
+    return Response(
+        {"layer": lay.slug, "mode": mode, "status": "computing", "job": _job_state(job)},
+        status=202,
+    )
+
+
+def _job_state(job):
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "progress": job.progress,
+        "message": job.message,
+        "url": reverse("job", kwargs={"pk": job.pk}),
+    }
 
 
 def _raw(text):

@@ -62,8 +62,7 @@
     $("cov-status").textContent = T.loading;
     window.covState = { loaded: false };
     drawFacilities(l);
-    return fetch(C.api + l.slug + "?" + params().toString(), { credentials: "same-origin" })
-      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return b; }); })
+    return fetchResult(C.api + l.slug + "?" + params().toString())
       .then(function (data) {
         result.clearLayers();
         result.addData(data.features);
@@ -88,6 +87,21 @@
       .catch(function (e) {
         $("cov-status").textContent = T.failed + " " + (e.description || e);
         window.covState = { loaded: true, failed: true };
+      });
+  }
+
+  /* An answer not cached yet comes back 202 "computing" with its job: show the job's
+     progress and ask again until the worker has put the answer in the cache. */
+  function fetchResult(url) {
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw b; return [r.status, b]; }); })
+      .then(function (answer) {
+        if (answer[0] !== 202) return answer[1];
+        var job = answer[1].job;
+        $("cov-status").textContent = T.loading + " " + Math.round(100 * job.progress) + "%";
+        window.covState = { loaded: false, computing: true, job: job.id };
+        return new Promise(function (resolve) { setTimeout(resolve, 1000); })
+          .then(function () { return fetchResult(url); });
       });
   }
 
