@@ -204,7 +204,7 @@ def main():  # noqa: PLR0915 - one linear script
 
         from geo_cm.registry import registry
         from geo_cm.tiles import selectors as tile_selectors
-        from geo_cm.tiles.services import layer_version_bump
+        from geo_cm.versions import data_version_bump
 
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
@@ -213,7 +213,7 @@ def main():  # noqa: PLR0915 - one linear script
             load_lights(cursor, N)
             cursor.execute("SELECT count(*) FROM streets_streetlight")
             total = cursor.fetchone()[0]
-        layer_version_bump(slugs=[LAYER])
+        data_version_bump(model=registry.get(LAYER).model)
         print(
             f"data: {total:,} street lights ({N:,} generated + the demo's), loaded in "
             f"{time.perf_counter() - started:.0f} s; medians of {RUNS} runs"
@@ -305,7 +305,8 @@ def main():  # noqa: PLR0915 - one linear script
                 get(path)  # warm: the worker's connection, PROJ, plans
 
                 def fresh(path=path):
-                    layer_version_bump(slugs=[LAYER])  # a new ETag: no cache can answer
+                    # A new ETag: no cache can answer.
+                    data_version_bump(model=registry.get(LAYER).model)
                     start = time.perf_counter()
                     status, _etag, body = get(path)
                     elapsed = time.perf_counter() - start

@@ -17,9 +17,11 @@ then makes the next request see a newer version (a cache miss), never the revers
 """
 
 from django.db import connection
+from django.db.models import ForeignKey
 from django.utils import timezone
 
 from .models import DataVersion
+from .registry import registry
 
 TABLE = DataVersion._meta.db_table
 
@@ -92,6 +94,45 @@ def layer_extent_cached(*, layer, compute):
     return extent
 
 
+def layer_data_token(*, layer) -> str:
+    """The layer's data version as an opaque token for ETags that may outlive a database.
+
+    The version and the time of the last change: versions count from the same start in
+    every database (a restored backup, a test database), so a proxy cache shared by two
+    of them could otherwise answer for the wrong data. "0" before the first change.
+    """
+    row = (
+        DataVersion.objects.filter(model=_key(layer.model))
+        .values_list("version", "changed_at")
+        .first()
+    )
+    if row is None or row[1] is None:
+        return "0"
+    version, changed_at = row
+    return f"{version}.{int(changed_at.timestamp() * 1_000_000):x}"
+
+
+def models_showing(*, model) -> list:
+    """``model`` and every layer model that shows it through a readable foreign key.
+
+    A street light's answers carry its road's code: renaming the road changes the lights'
+    item pages and tiles too, so their versions move with the road's.
+    """
+    found = [model]
+    for layer in registry.all():
+        if layer.model is model or layer.model in found:
+            continue
+        opts = layer.model._meta
+        for name in {*layer.public_fields, *layer.staff_fields}:
+            field = opts.get_field(name)
+            if isinstance(field, ForeignKey) and field.related_model is model:
+                found.append(layer.model)
+                break
+    return found
+
+
 def data_version_on_assets_changed(sender, **_kwargs) -> None:
-    """Receiver of ``geo_cm.assets.assets_changed``: the sender model's table changed."""
-    data_version_bump(model=sender)
+    """Receiver of ``geo_cm.assets.assets_changed``: the sender's table (and the tables
+    of layers showing it) changed."""
+    for model in models_showing(model=sender):
+        data_version_bump(model=model)

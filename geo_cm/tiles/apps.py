@@ -9,11 +9,3 @@ class TilesConfig(AppConfig):
     label = "tiles"
     verbose_name = _("Vector tiles")
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self):
-        # Tiles learn of asset writes by subscribing; the writers do not know them.
-        from geo_cm.assets.signals import assets_changed
-
-        from .services import tiles_on_assets_changed
-
-        assets_changed.connect(tiles_on_assets_changed, dispatch_uid="geocm-tiles")

@@ -21,7 +21,6 @@ JIT compilation costs more than these short queries (TOOLCHAIN.md, trap 6).
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.gis.db.models import Extent
 from django.contrib.gis.geos import Polygon
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -29,7 +28,6 @@ from django.db.models import F, Q
 
 from ..selectors import _property_expressions, layer_queryset
 from . import tms
-from .models import LayerDataVersion
 
 EXTENT = 4096  # MVT units along a tile side (the specification's customary value)
 MERCATOR_R = 6378137.0
@@ -63,20 +61,6 @@ class Tile:
     data: bytes
     clustered: bool
     features: int
-
-
-def layer_data_version(*, slug: str) -> str:
-    """The layer's data version as a token: the change count and the last change's time.
-
-    "0" before the first change. The time makes the token unique across databases (a
-    restored backup, a test database) that count their changes from the same start, so a
-    cache shared by them never answers for the wrong data. One primary-key read.
-    """
-    row = LayerDataVersion.objects.filter(slug=slug).values_list("version", "changed_at").first()
-    if row is None:
-        return "0"
-    version, changed_at = row
-    return f"{version}.{int(changed_at.timestamp() * 1_000_000):x}"
 
 
 def _knob(name: str, default):
@@ -223,17 +207,6 @@ def layer_tile_cached(*, layer, user, query: TileQuery, key: str) -> Tile:
             timeout=int(_knob("TILE_CACHE_SECONDS", 3600)),
         )
     return tile
-
-
-def layer_extent_cached(*, layer, version: str):
-    """(minLon, minLat, maxLon, maxLat) of the layer, cached per data version (or None)."""
-    key = f"geocm-tiles:extent:{layer.slug}:{version}"
-    hit = cache.get(key)
-    if hit is not None:
-        return hit or None
-    extent = layer.model.objects.aggregate(e=Extent(layer.geometry_field))["e"]
-    cache.set(key, extent or (), timeout=3600)
-    return extent
 
 
 def layer_count_estimate(*, layer, exact_below: int = 100_000) -> tuple[int, bool]:

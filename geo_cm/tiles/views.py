@@ -6,7 +6,7 @@ users get public layers with their public fields; holders of the model's ``view`
 permission get every layer with the staff fields; a layer the user may not read is a 404.
 
 Caching: every tile carries an ETag made of the layer's data version (bumped by every
-asset write, ``geo_cm.tiles.services``), the audience and the query, so ``If-None-Match``
+asset write, ``geo_cm.versions``), the audience and the query, so ``If-None-Match``
 is answered with a 304 after one primary-key read. Public tiles are ``public`` (a proxy or
 CDN may keep them and revalidate); staff tiles are ``private``.
 """
@@ -26,7 +26,8 @@ from rest_framework.response import Response
 from ..api import openapi, params
 from ..api.ogc import LayerView, OGCView
 from ..queryables import layer_queryables
-from ..selectors import subdistrict_codes
+from ..selectors import layer_extent, subdistrict_codes
+from ..versions import layer_data_token
 from . import selectors, tms
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -234,8 +235,7 @@ class TilesetView(LayerView):
         fmt = request.query_params.get("f", "json")
         if fmt not in ("json", "tilejson"):
             raise params.ParamError("f", _("Offered formats: json, tilejson."))
-        version = selectors.layer_data_version(slug=layer.slug)
-        extent = selectors.layer_extent_cached(layer=layer, version=version)
+        extent = layer_extent(layer=layer)
         top = max_zoom()
         if fmt == "tilejson":
             return Response(self._tilejson(request, layer, extent, top), content_type=TILEJSON)
@@ -359,7 +359,7 @@ class TileView(LayerView):
         if query_params.get("f", "mvt") not in ("mvt", MVT):
             raise params.ParamError("f", _("Tiles are offered as Mapbox Vector Tiles (f=mvt)."))
         staff = layer.is_staff_reader(request.user)
-        version = selectors.layer_data_version(slug=layer.slug)
+        version = layer_data_token(layer=layer)
         # The ETag names everything the bytes depend on, so it is known before building.
         query_text = "&".join(
             f"{k}={v}" for k, v in sorted(query_params.lists()) if k not in ("f", "lang")
