@@ -20,7 +20,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from geo_cm.api.idempotency import idempotent
@@ -29,6 +28,7 @@ from geo_cm.basemaps import basemap_config
 from geo_cm.field.views import checked_photos, if_match_version
 from geo_cm.models import District, Subdistrict
 from geo_cm.registry import registry
+from geo_cm.security.throttles import ScopedRateThrottle
 
 from . import open311, selectors, services
 from .models import Category, Channel, Datum, WorkOrder
