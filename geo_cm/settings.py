@@ -235,7 +235,8 @@ CONTENT_SECURITY_POLICY = {
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents the errors every view can answer (throttling, authentication, ...).
+    "DEFAULT_SCHEMA_CLASS": "geo_cm.api.schema.GeoCMAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Machine clients (car-park gates, sensors): tokens an administrator issues and
         # revokes. First, so a refused credential is a 401 with "WWW-Authenticate: Token".

@@ -55,5 +55,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *domain_urls(),
 ]
+# A URL under the APIs that matches no view answers JSON, like every API error.
+handler404 = "geo_cm.api.errors.not_found"
 # Uploaded photos in development; production serves MEDIA_ROOT (or object storage) itself.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
