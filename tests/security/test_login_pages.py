@@ -82,3 +82,5 @@ def test_a_wrong_password_shows_the_form_again_in_chinese(db):
     response = login(Client(), "officer", "wrong")
     assert response.status_code == 200
     assert "用户名或密码错误" in response.content.decode()
+    # The name is kept, so only the password is typed again (on a phone, too).
+    assert 'name="username" value="officer"' in response.content.decode()
