@@ -4,6 +4,7 @@ Every value can be overridden by an environment variable; the defaults suit a de
 machine (`make run`). Production (docker-compose.yml) sets GEOCM_DEBUG=0 and a secret key.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -63,7 +64,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "leaflet",
+    "axes",
     "geo_cm.apps.GeoCMConfig",
+    "geo_cm.security",
     "geo_cm.imports",
     "geo_cm.plans",
     "geo_cm.coverage",
@@ -90,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns axes's "locked out" flag into geo_cm.security.lockout's 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "geo_cm.urls"
@@ -159,7 +164,35 @@ STORAGES = {
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("GEOCM_MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
-LOGIN_URL = "/admin/login/"
+# One log-in page for the whole site; the admin's sends there too (geo_cm/urls.py). After
+# logging in without a `next`, people land on their role's page (geo_cm.accounts).
+LOGIN_URL = "/accounts/login/"
+
+# Password log-ins (the form and HTTP basic on the API) check django-axes first
+# (geo_cm/security/lockout.py): a locked-out client is refused before any hashing.
+AUTHENTICATION_BACKENDS = [
+    "geo_cm.security.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Proxies in front of GeoCM that append to X-Forwarded-For (nginx, a load balancer). The
+# client's address is the entry the outermost one added; anything further left could be
+# typed by the client. 0 believes only the socket's address (no proxy).
+PROXY_COUNT = int(
+    os.environ.get("GEOCM_PROXY_COUNT", "1" if _env_bool("GEOCM_TLS_PROXY", not DEBUG) else "0")
+)
+# Failed log-ins counted per client address (in the database: every worker sees them)...
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+# ...this many within the cool-off lock the address out of every password log-in...
+AXES_FAILURE_LIMIT = int(os.environ.get("GEOCM_LOGIN_FAILURE_LIMIT", "10"))
+# ...for this long after its last counted failure (refused tries while locked out do not
+# count, so the lock ends on time and costs no database write).
+AXES_COOLOFF_TIME = dt.timedelta(minutes=float(os.environ.get("GEOCM_LOGIN_LOCKOUT_MINUTES", "15")))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A successful log-in clears the address's failures (a colleague's typos do not add up).
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "geo_cm.security.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "geo_cm.security.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
 
 # --- Production hardening (GEOCM_DEBUG=0; `manage.py check --deploy` is clean with the
 # environment in docs/operations.md). GeoCM runs behind a TLS proxy that sets
@@ -213,20 +246,34 @@ CONTENT_SECURITY_POLICY = {
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Documents the errors every view can answer (throttling, authentication, ...).
+    "DEFAULT_SCHEMA_CLASS": "geo_cm.api.schema.GeoCMAutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Machine clients (car-park gates, sensors): tokens an administrator issues and
         # revokes. First, so a refused credential is a 401 with "WWW-Authenticate: Token".
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # HTTP basic checks the login lockout before hashing (geo_cm.security.lockout).
+        "geo_cm.security.lockout.LockoutBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "EXCEPTION_HANDLER": "geo_cm.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    # Rates for DRF's throttle classes (per client address for anonymous users). Counted in
-    # the default cache: give production a shared cache so every worker counts together.
+    # Counted in PostgreSQL (geo_cm.security.throttles), so every worker counts together.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "geo_cm.security.throttles.AnonRateThrottle",
+        "geo_cm.security.throttles.UserRateThrottle",
+    ],
+    # X-Forwarded-For is believed as far as this many proxies vouch for it (PROXY_COUNT).
+    "NUM_PROXIES": PROXY_COUNT,
+    # Rates per scope ("N/second|minute|hour|day"; None switches a scope off).
     "DEFAULT_THROTTLE_RATES": {
+        # Every API request without a log-in, per client address. Generous: phones behind
+        # a carrier's shared address (CGNAT) look like one client, and the public parking
+        # map asks a few times per move of the map.
+        "anon": os.environ.get("GEOCM_API_ANON_RATE", "1200/min"),
+        # Every API request of a signed-in user or API token (gates, QGIS), per user.
+        "user": os.environ.get("GEOCM_API_USER_RATE", "3000/min"),
         # The public report form (no login): a citizen reports a handful of problems a day.
         "workorder_report": os.environ.get("GEOCM_REPORT_RATE", "10/hour"),
         # Reporting apps and hotline systems posting through Open311 with an API key.
@@ -260,6 +307,8 @@ LEAFLET_CONFIG = {
 
 # Project knobs, one namespace.
 GEOCM = {
+    # Proxies in front that append to X-Forwarded-For (GEOCM_PROXY_COUNT, above).
+    "PROXY_COUNT": PROXY_COUNT,
     # Basemap: "osm" (development), "tianditu" (needs TIANDITU_KEY), "none" (offline intranet).
     "BASEMAP": os.environ.get("GEOCM_BASEMAP", "osm"),
     # Tianditu web key; only used when BASEMAP is "tianditu".

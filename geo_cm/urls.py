@@ -5,10 +5,12 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from . import views
+from .accounts import SiteLoginView
 from .api.areas import AreasView
 from .api.ogc import LandingView
 from .api.openapi import OpenApiView
@@ -34,6 +36,7 @@ urlpatterns = [
     path("", include("geo_cm.field.urls")),
     path("", include("geo_cm.coverage.urls")),
     path("", include("geo_cm.jobs.urls")),
+    path("accounts/login/", SiteLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("geo_cm.imports.urls")),
     path("", include("geo_cm.plans.urls")),
@@ -47,8 +50,12 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    # One log-in page for the whole site: the admin's sends to it, keeping its `next`.
+    path("admin/login/", RedirectView.as_view(url="/accounts/login/", query_string=True)),
     path("admin/", admin.site.urls),
     *domain_urls(),
 ]
+# A URL under the APIs that matches no view answers JSON, like every API error.
+handler404 = "geo_cm.api.errors.not_found"
 # Uploaded photos in development; production serves MEDIA_ROOT (or object storage) itself.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -90,3 +90,18 @@ def planner_client(planner_user):
     client = APIClient()
     client.force_authenticate(planner_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _api_throttles_off(request, settings):
+    """The suite's clients send hundreds of requests from one address: the per-address and
+    per-user API rates are off unless a test is marked ``throttled`` (the scoped rates of
+    the report form and Open311 stay, their tests count on them). Log-in lockout stays on:
+    its counters are rows that each test's transaction rolls back."""
+    if request.node.get_closest_marker("throttled"):
+        return
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "anon": None, "user": None},
+    }

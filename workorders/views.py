@@ -20,7 +20,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from geo_cm.api.idempotency import idempotent
@@ -29,6 +28,7 @@ from geo_cm.basemaps import basemap_config
 from geo_cm.field.views import checked_photos, if_match_version
 from geo_cm.models import District, Subdistrict
 from geo_cm.registry import registry
+from geo_cm.security.throttles import ScopedRateThrottle
 
 from . import open311, selectors, services
 from .models import Category, Channel, Datum, WorkOrder
@@ -225,6 +225,17 @@ class Open311View(APIView):
 
     permission_classes = [permissions.AllowAny]
     parser_classes = [FormParser, MultiPartParser, JSONParser]
+    # OpenAPI (geo_cm.api.schema): every answer comes as JSON or XML (the path's {fmt}),
+    # and handle_exception below answers these errors, as GeoReport's error list.
+    openapi_media_types = ("text/xml",)
+    openapi_errors = {400, 403, 404, 429}
+    openapi_error_schema = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        },
+    }
 
     def handle_exception(self, exc):
         fmt = self.kwargs.get("fmt", "json")
@@ -798,7 +809,7 @@ class HotspotView(APIView):
             OpenApiParameter("cell", float, description="cell size in metres, 100..5000"),
             OpenApiParameter("subdistrict", str, description="subdistrict code"),
         ],
-        responses={200: OpenApiTypes.OBJECT, 400: ERROR},
+        responses={(200, "application/geo+json"): OpenApiTypes.OBJECT, 400: ERROR},
     )
     def get(self, request):
         query = request.query_params

@@ -12,7 +12,7 @@ from .. import selectors
 @extend_schema(
     tags=["Areas"],
     summary="District and subdistrict outlines (GeoJSON, WGS84)",
-    responses={200: OpenApiTypes.OBJECT},
+    responses={(200, "application/geo+json"): OpenApiTypes.OBJECT},
 )
 class AreasView(APIView):
     permission_classes = [permissions.AllowAny]

@@ -20,8 +20,13 @@ every endpoint, the feature API and the domain APIs alike:
 | 429 | Throttled |
 """
 
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from django.views.defaults import page_not_found
 from rest_framework.views import exception_handler as drf_exception_handler
+
+# URL prefixes whose clients read JSON: a URL there that matches no view is a JSON 404.
+API_PREFIXES = ("/api/", "/ogc/", "/open311/")
 
 # DRF's default codes -> OGC exception codes; our own exceptions carry theirs.
 OGC_CODES = {
@@ -81,3 +86,14 @@ def _summarise(errors) -> str:
     if isinstance(errors, list) and errors:
         return _summarise(errors[0])
     return str(errors) or _("The request is invalid.")
+
+
+def not_found(request, exception):
+    """``handler404``: under the APIs a JSON error (GeoReport's list under /open311/), as
+    every other API answer; Django's page elsewhere."""
+    if not request.path.startswith(API_PREFIXES):
+        return page_not_found(request, exception)
+    description = _("Nothing at %(path)s.") % {"path": request.path[:200]}
+    if request.path.startswith("/open311/"):
+        return JsonResponse([{"code": 404, "description": description}], status=404, safe=False)
+    return JsonResponse(error_body("NotFound", description), status=404)

@@ -270,8 +270,32 @@ def parse_year(value: str | None, layer):
     return year
 
 
-def parse_item_filters(query, layer, subdistrict_codes) -> ItemFilters:
-    """Parse and validate the item-list filters; unknown parameters are an error."""
+def require_readable(query, layer, readable) -> None:
+    """Filters act only on properties the reader may read: ``datetime``/``year`` on the
+    layer's date, ``status`` and ``subdistrict`` on theirs. Filtering on a property
+    outside ``readable`` (``Layer.fields_for(user)``) is a 400, as asking for it is, so
+    a hidden value cannot be recovered by searching for it."""
+    acting_on = {
+        "datetime": layer.date_field,
+        "year": layer.date_field,
+        "status": "status",
+        "subdistrict": "subdistrict",
+    }
+    for param, field in acting_on.items():
+        if query.get(param) is not None and field is not None and field not in readable:
+            raise ParamError(
+                param,
+                _("%(param)s filters on %(field)s, which you may not read in this collection.")
+                % {"param": param, "field": field},
+            )
+
+
+def parse_item_filters(query, layer, subdistrict_codes, *, readable=None) -> ItemFilters:
+    """Parse and validate the item-list filters; unknown parameters are an error.
+
+    ``readable``: the properties the reader may read (``Layer.fields_for(user)``); the
+    public allow-list when not given. Filters on anything else are refused.
+    """
     reject_unknown(query, ITEM_PARAMS)
     parse_format(query)
     bbox_crs = parse_crs(query.get("bbox-crs"), "bbox-crs")
@@ -282,6 +306,7 @@ def parse_item_filters(query, layer, subdistrict_codes) -> ItemFilters:
         )
     if query.get("datetime") is not None and layer.date_field is None:
         raise ParamError("datetime", _("This collection has no date to filter on."))
+    require_readable(query, layer, layer.public_fields if readable is None else readable)
     return ItemFilters(
         bbox=parse_bbox(query.get("bbox"), bbox_crs),
         bbox_srid=bbox_crs.srid,
@@ -358,7 +383,7 @@ def parse_properties(value: str | None, readable) -> tuple[str, ...] | None:
 
 def parse_feature_page(query, *, layer, user, subdistrict_codes) -> FeaturePage:
     """Everything ``GET /collections/{id}/items`` accepts, as a checked FeaturePage."""
-    filters = parse_item_filters(query, layer, subdistrict_codes)
+    filters = parse_item_filters(query, layer, subdistrict_codes, readable=layer.fields_for(user))
     queryables = layer_queryables(layer=layer, user=user)
     sort = parse_sortby(query.get("sortby"), queryables)
     offset = parse_offset(query.get("offset"))

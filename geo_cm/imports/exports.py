@@ -25,6 +25,7 @@ from django.db.models import F, ForeignKey
 from django.utils.translation import gettext as _
 
 from geo_cm.selectors import layer_queryset
+from geo_cm.spreadsheets import csv_row, xlsx_row
 
 FORMATS = {
     "geojson": ("application/geo+json", "geojson"),
@@ -115,13 +116,10 @@ def layer_export(*, layer, user, fmt: str, filters=None, encoding: str = "utf-8"
         if fmt == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer)
-            writer.writerow(header)
-            writer.writerows(
-                [
-                    ["" if v is None else repr(v) if isinstance(v, float) else v for v in r]
-                    for r in rows
-                ]
-            )
+            # Cells that a spreadsheet would run as formulas are made text (one rule for
+            # every spreadsheet GeoCM writes: geo_cm.spreadsheets).
+            writer.writerow(csv_row(header))
+            writer.writerows(csv_row(r) for r in rows)
             # A BOM so that Excel on a Chinese Windows opens UTF-8 correctly.
             content = ("\ufeff" + buffer.getvalue()).encode("utf-8")
         else:
@@ -129,9 +127,9 @@ def layer_export(*, layer, user, fmt: str, filters=None, encoding: str = "utf-8"
 
             book = Workbook(write_only=True)
             sheet = book.create_sheet(name[:31])
-            sheet.append(header)
+            sheet.append(xlsx_row(sheet, header))
             for r in rows:
-                sheet.append(r)
+                sheet.append(xlsx_row(sheet, r))
             out = io.BytesIO()
             book.save(out)
             content = out.getvalue()

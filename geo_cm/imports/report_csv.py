@@ -1,19 +1,18 @@
 """The row report as CSV rows that a spreadsheet shows as text, never runs as formulas.
 
-Excel and LibreOffice take a cell starting with = + - @ (or a tab or carriage return
-before one) as a formula; a report repeats values from the uploaded file, so such a cell
-gets a leading apostrophe (OWASP's advice for CSV injection). Used by
-``manage.py import_layer --report`` and the import page's CSV download.
+A report repeats values from the uploaded file, so every cell goes through
+``geo_cm.spreadsheets`` (a cell that would run as a formula gets a leading apostrophe).
+Used by ``manage.py import_layer --report`` and the import page's CSV download.
 """
 
+from geo_cm.spreadsheets import csv_value
+
 REPORT_COLUMNS = ("row", "field", "value", "problem", "severity")
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell_safe(value) -> str:
     """``value`` as CSV text; a cell a spreadsheet would evaluate gets a leading apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_LEADS) else text
+    return str(csv_value(None if value is None else str(value)))
 
 
 def report_csv_rows(report: list[dict]) -> list[list[str]]:

@@ -12,7 +12,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from geo_cm.api.params import ItemFilters, ParamError, parse_bbox, parse_statuses, reject_unknown
+from geo_cm.api.params import (
+    ItemFilters,
+    ParamError,
+    parse_bbox,
+    parse_statuses,
+    reject_unknown,
+    require_readable,
+)
 from geo_cm.registry import registry
 from geo_cm.selectors import subdistrict_codes
 
@@ -38,7 +45,10 @@ class LayerExportView(APIView):
             OpenApiParameter("bbox", str),
             OpenApiParameter("encoding", str, enum=list(SHAPEFILE_ENCODINGS)),
         ],
-        responses={(200, "application/octet-stream"): bytes},
+        # The file, in the media type of the format asked for.
+        responses={
+            (200, content_type.split(";")[0]): bytes for content_type, _ in FORMATS.values()
+        },
     )
     def get(self, request, layer: str):
         lay = registry.get(layer)
@@ -46,6 +56,7 @@ class LayerExportView(APIView):
             raise Http404
         query = request.query_params
         reject_unknown(query, EXPORT_PARAMS)
+        require_readable(query, lay, lay.fields_for(request.user))
         fmt = query.get("format", "geojson")
         if fmt not in FORMATS:
             raise ParamError("format", export_error("format"))

@@ -19,13 +19,13 @@ from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from geo_cm.basemaps import basemap_config
 from geo_cm.models import District, Subdistrict
 from geo_cm.registry import registry
+from geo_cm.spreadsheets import xlsx_set
 
 from .models import Plan, ReportedValue, Target
 from .registry import metrics
@@ -111,14 +111,15 @@ def _sheet(book: Workbook, title: str, heading: str, report: dict, headers, widt
     """A sheet with the plan title (row 1), the day judged (row 2) and headers (row 4)."""
     ws = book.create_sheet(title)
     plan = report["plan"]
-    ws["A1"] = f"{plan.title} — {heading}"
-    ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = _("%(body)s · as of %(date)s") % {
-        "body": plan.issuing_body,
-        "date": report["today"].isoformat(),
-    }
+    # Titles are typed by people: written as text, never as formulas (geo_cm.spreadsheets).
+    xlsx_set(ws["A1"], f"{plan.title} — {heading}").font = Font(bold=True, size=13)
+    xlsx_set(
+        ws["A2"],
+        _("%(body)s · as of %(date)s")
+        % {"body": plan.issuing_body, "date": report["today"].isoformat()},
+    )
     for col, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
-        cell = ws.cell(row=4, column=col, value=header)
+        cell = xlsx_set(ws.cell(row=4, column=col), header)
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -138,13 +139,9 @@ HEADER_ROW = 4  # tests and readers find the table here
 
 def _write(ws, row: int, values, formats=None):
     for col, value in enumerate(values, start=1):
-        if isinstance(value, str):
-            # Text typed by people (readings' scope and evidence, titles): characters a
-            # workbook cannot hold are dropped, and "=..." stays text, never a formula.
-            value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell = ws.cell(row=row, column=col, value=value)
-        if isinstance(value, str):
-            cell.data_type = "s"
+        # Text typed by people (readings' scope and evidence, titles): characters a
+        # workbook cannot hold are dropped, and "=..." stays text, never a formula.
+        cell = xlsx_set(ws.cell(row=row, column=col), value)
         fmt = (formats or {}).get(col)
         if fmt and value is not None:
             cell.number_format = fmt

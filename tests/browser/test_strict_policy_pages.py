@@ -26,7 +26,8 @@ def test_the_admin_map_widget_runs_with_its_nonce(browser, live_server, areas, s
     browser.get(live_server.url + "/admin/login/?next=/admin/toilets/toilet/add/")
     browser.find_element(By.NAME, "username").send_keys("root")
     browser.find_element(By.NAME, "password").send_keys("pw-root")
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # The admin's log-in page sends to the site's (geo_cm/accounts.py), keeping `next`.
+    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
     # django-leaflet's inline start-up script (nonce) builds the map with its draw controls.
     WebDriverWait(browser, 30).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".leaflet-container .leaflet-draw")

@@ -7,7 +7,6 @@ import io
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.core.cache import cache
 from PIL import Image
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -28,7 +27,6 @@ def wait(browser, script, timeout=30):
 def photo(tmp_path, settings):
     settings.GEOCM = {**settings.GEOCM, "BASEMAP": "none"}
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()  # the report form's throttle counts in the cache
     path = tmp_path / "light.jpg"
     buffer = io.BytesIO()
     # Larger than the form sends: the page shrinks it to 1600 px before sending.

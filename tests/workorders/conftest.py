@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.gis.geos import Point
-from django.core.cache import cache
 
 from workorders import services
 
@@ -31,14 +30,6 @@ def local(text: str) -> dt.datetime:
 @pytest.fixture(autouse=True)
 def _deadlines(settings):
     settings.GEOCM = {**settings.GEOCM, "WORKORDER_DEADLINES": DEADLINES}
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttles():
-    """Throttles count in the cache: every test starts with none spent."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def order(

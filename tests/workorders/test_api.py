@@ -8,7 +8,6 @@ import pytest
 from django.contrib.gis.geos import Point
 from PIL import Image
 from rest_framework.test import APIClient
-from rest_framework.throttling import ScopedRateThrottle
 
 from geo_cm.models import ChangeRecord, StaffScope
 from tests import factories
@@ -86,8 +85,12 @@ def test_reports_are_size_limited(anon_client, areas, settings, media):
     assert not WorkOrder.objects.exists()
 
 
-def test_reports_are_throttled_per_client_address(anon_client, areas, monkeypatch):
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"workorder_report": "2/hour"})
+def test_reports_are_throttled_per_client_address(anon_client, areas, settings):
+    rates = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**rates, "workorder_report": "2/hour"},
+    }
     codes = [
         anon_client.post("/api/workorders/reports", REPORT, format="multipart").status_code
         for _ in range(3)

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 
 from geo_cm.models import Subdistrict
 from geo_cm.registry import registry
+from geo_cm.spreadsheets import csv_row
 
 DBF_NAME_MAX = 10
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".fields.csv")
@@ -131,7 +132,7 @@ def write_shapefile(
         writer = csv.writer(fh)
         writer.writerow(["shapefile_field", "model_field", "type", "meaning"])
         for name, (_, written, meaning) in columns.items():
-            writer.writerow([names[name], name, written, meaning])
+            writer.writerow(csv_row([names[name], name, written, meaning]))
     return len(rows)
 
 
