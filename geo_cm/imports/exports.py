@@ -67,12 +67,16 @@ def export_crs(value: str | None) -> Crs | None:
 
 
 def export_crs_choices() -> list[tuple[str, str]]:
-    """(value, label) of every export CRS, for the pages' selects."""
-    out = []
-    for srid in EXPORT_CRS:
-        crs = crs_lookup(f"EPSG:{srid}")
-        out.append((crs.curie, f"{crs.curie} · {crs.name}"))
-    return out
+    """(value, label) of every export CRS, for the pages' selects (labels translated)."""
+    labels = {
+        4326: _("WGS 84, degrees"),
+        4490: _("CGCS2000, degrees"),
+        4549: _("CGCS2000 Gauss–Krüger 3° zone, central meridian 120°E, metres"),
+        4548: _("CGCS2000 Gauss–Krüger 3° zone, central meridian 117°E, metres"),
+        4528: _("CGCS2000 Gauss–Krüger 3° zone 40 (zone number in the easting), metres"),
+        4527: _("CGCS2000 Gauss–Krüger 3° zone 39 (zone number in the easting), metres"),
+    }
+    return [(f"EPSG:{srid}", f"EPSG:{srid} · {labels[srid]}") for srid in EXPORT_CRS]
 
 
 @dataclass
