@@ -106,6 +106,10 @@ def test_english_titles_and_status_labels(planner_web, plan):
     assert "New parking berths" in html and "Not met" in html and "Met" in html
     # The map links keep the language.
     assert "lang=en&amp;target=P1" in html and "Show the 2 records counted on the map" in html
+    # Chinese measure words (个) are left out in English; the title says what is counted.
+    assert '<span class="unit"></span>' in html and '<span class="unit">个</span>' not in html
+    zh = planner_web.get("/plans/2023/", {"today": "2023-12-31", "lang": "zh-hans"})
+    assert '<span class="unit">个</span>' in zh.content.decode()
 
 
 def test_judged_as_of_a_day(planner_web, plan):
