@@ -1246,8 +1246,9 @@ class Validation:
             if self.want in ("POINT", "MULTIPOINT"):
                 text = _(
                     "The file holds %(found)s geometries; the layer %(layer)s holds points. "
-                    "Choose to import a point inside each shape (--centroids), or import "
-                    "the file into a layer of its geometry type."
+                    "Choose a point inside each line or polygon (the checkbox on the import "
+                    "page, --centroids on the command line), or import the file into a layer "
+                    "of its geometry type."
                 )
             else:
                 text = _(
