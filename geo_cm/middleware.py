@@ -7,6 +7,7 @@ by the switcher) or ``?lang=`` choose; everything else gets settings.LANGUAGE_CO
 
 import gzip
 import secrets
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -28,10 +29,34 @@ class ChineseFirstLocaleMiddleware:
         translation.activate(language)
         request.LANGUAGE_CODE = language
         response = self.get_response(request)
+        if request.GET.get("lang") in self.supported and 300 <= response.status_code < 400:
+            # ?lang= is not a cookie: a page that redirects (the import steps, /plans/)
+            # passes it on, or the next page would be in Chinese again.
+            location = keep_language(response.get("Location", ""), request.GET["lang"])
+            if location:
+                response["Location"] = location
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+# Machine endpoints refuse unknown query parameters; their language is not the page's.
+_NOT_PAGES = ("/api/", "/ogc", "/open311/", "/static/", "/media/")
+
+
+def keep_language(location: str, lang: str) -> str | None:
+    """``location`` with ``lang=`` added, when it is a page of this site without one;
+    None otherwise (another site, a machine endpoint, or a language already named)."""
+    parts = urlsplit(location)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    if parts.path.startswith(_NOT_PAGES):
+        return None
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if any(key == "lang" for key, _ in query):
+        return None
+    return urlunsplit(parts._replace(query=urlencode([*query, ("lang", lang)])))
 
 
 class HealthCheckMiddleware:

@@ -51,8 +51,9 @@ register(
         coverage=CoverageSpec(
             kind="radius",
             default_m=500,
-            standard_zh="《绿道规划设计导则》：居民步行 500 m 可达绿道",
-            standard_en="Greenway planning guideline: a greenway within a 500 m walk",
+            # The source only: the page states the distances from the rule itself.
+            standard_zh="《绿道规划设计导则》：居民步行可达绿道",
+            standard_en="Greenway planning guideline: a greenway within walking distance",
             counted=Q(status="completed"),
         ),
         order=60,

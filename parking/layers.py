@@ -59,8 +59,9 @@ register(
         coverage=CoverageSpec(
             kind="radius",
             default_m=300,
-            standard_zh="居民步行至共享停车场的可接受距离（规划实践，300 m）",
-            standard_en="Acceptable walk from home to a shared car park (planning practice, 300 m)",
+            # The source only: the page states the distances from the rule itself.
+            standard_zh="规划实践：居民从家步行至共享停车场的可接受距离",
+            standard_en="Planning practice: an acceptable walk from home to a shared car park",
             # Only open facilities that share berths serve residents who cannot park.
             counted=Q(status="open", sharing_windows__isnull=False),
         ),

@@ -64,9 +64,11 @@ register(
         coverage=CoverageSpec(
             kind="radius",
             default_m=500,
-            standard_zh="GB/T 50337-2018《城市环境卫生设施规划标准》公厕服务半径；人流密集区 300 m",
-            standard_en="GB/T 50337-2018 urban sanitation planning standard: toilet service "
-            "radius; 300 m around busy public places",
+            # The source only: the page states the distances (500 m, 300 m around busy
+            # public places) from the rule itself.
+            standard_zh="GB/T 50337-2018《城市环境卫生设施规划标准》：公厕服务半径",
+            standard_en="GB/T 50337-2018 urban sanitation facility planning standard: "
+            "toilet service radius",
             counted=Q(status="open"),
             area_type_m={"public_place": 300},
         ),

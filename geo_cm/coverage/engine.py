@@ -23,6 +23,7 @@ from ..models import District, Subdistrict
 from ..registry import registry
 from . import network
 from .models import METRIC_SRID, CoverageResult, CoverageRule, PopulationArea
+from .places import sites_place
 
 TO_WGS84 = Transformer.from_crs(METRIC_SRID, 4326, always_xy=True)
 MIN_GAP_M2 = 5_000  # gaps under half a hectare are slivers between service areas
@@ -791,6 +792,8 @@ def sites_propose(
                     "cumulative_people": round(float(weights.sum() - remaining.sum())),
                 }
             )
+    # Where each pick is, in words (subdistrict, nearest road), for the planners' list.
+    picks = sites_place(sites=picks)
     total = float(demand.people.sum())
     covered_now = float(total - weights.sum())
     added = picks[-1]["cumulative_people"] if picks else 0

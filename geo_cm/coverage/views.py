@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,6 +22,7 @@ from ..jobs.models import Job
 from ..models import Subdistrict
 from ..registry import registry
 from . import engine
+from .models import PopulationArea
 from .overlays import overlays
 from .tasks import coverage_job_args, coverage_job_for
 
@@ -203,6 +205,23 @@ class ProposalView(APIView):
             raise ValidationError({"layer": [str(exc)]}) from exc
 
 
+def _rule_config(layer) -> dict:
+    """The layer's rule as the page states it: distances in metres, the kinds of demand
+    with their own distance (labelled), and the standard or source (in the page's language
+    when it is the layer's own; a planner's CoverageRule text as typed)."""
+    rule = engine.rule_for(layer_slug=layer.slug)
+    kinds = dict(PopulationArea.Kind.choices)
+    return {
+        "kind": rule.kind,
+        "distance_m": rule.default_m,
+        "by_kind": [
+            {"kind": kind, "label": str(kinds.get(kind, kind)), "distance_m": metres}
+            for kind, metres in sorted(rule.by_kind.items())
+        ],
+        "source": rule.standard,
+    }
+
+
 @login_required(login_url="/accounts/login/")
 def coverage_map(request):
     layers = [
@@ -211,12 +230,14 @@ def coverage_map(request):
             "title": lay.title,
             "kind": lay.coverage.kind,
             "default_m": lay.coverage.default_m,
+            "rule": _rule_config(lay),
             "items": reverse("ogc-items", kwargs={"collection_id": lay.slug}),
             "colors": lay.status_colors,
         }
         for lay in engine.coverage_layers()
         if lay.is_staff_reader(request.user)
     ]
+    english = (get_language() or "").startswith("en")
     return render(
         request,
         "geo_cm/coverage.html",
@@ -226,7 +247,12 @@ def coverage_map(request):
                 "basemap": basemap_config(),
                 "api": "/api/coverage/",
                 "areas": reverse("district-boundary"),
-                "subdistricts": list(Subdistrict.objects.values("code", "name")),
+                "english": english,
+                # English names where the data has them (?lang=en); codes stay the keys.
+                "subdistricts": [
+                    {"code": s.code, "name": (s.name_en if english and s.name_en else s.name)}
+                    for s in Subdistrict.objects.order_by("code").only("code", "name", "name_en")
+                ],
                 # Demand signals other apps draw over the analysis (complaints outside it).
                 "overlays": [
                     {"slug": o.slug, "title": o.title, "layers": o.layers, "url": str(o.url)}

@@ -2,9 +2,18 @@
 
 Rows are filtered by the same ItemFilters as the feature API (subdistrict, status, bbox)
 and carry only the fields the user may read (``Layer.fields_for``). Geometries are
-EPSG:4326 at full double precision, foreign keys are the related record's code, and field
-names are the model's (cut to 10 characters in a .dbf, which the importer recognises), so
-an export imported back gives the same records: the round-trip tests hold us to that.
+EPSG:4326 at full double precision by default, foreign keys are the related record's code,
+and field names are the model's (cut to 10 characters in a .dbf, which the importer
+recognises), so an export imported back gives the same records: the round-trip tests hold
+us to that.
+
+GIS staff may ask for another CRS from ``EXPORT_CRS``, a closed list (CGCS2000 and its
+3-degree Gauss-Kruger zones around Pukou): the user's text is only matched against it
+(``geo_cm.crs.crs_lookup``) and PostGIS transforms to the matched SRID, so no user string
+reaches GDAL or PROJ. Files carry the CRS the usual way (a .prj, the GeoPackage's srs
+table, GeoJSON's ``crs`` member); coordinates are x = east, y = north, as GIS files
+store them. A zipped shapefile also holds ``fields.csv``: each DBF column's short name,
+the full field name and its labels, since DBF names stop at 10 characters.
 """
 
 import csv
@@ -20,10 +29,12 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import shapely
-from django.contrib.gis.db.models.functions import AsWKB
+from django.contrib.gis.db.models.functions import AsWKB, Transform
 from django.db.models import F, ForeignKey
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from geo_cm.crs import Crs, crs_lookup
 from geo_cm.selectors import layer_queryset
 from geo_cm.spreadsheets import csv_row, xlsx_row
 
@@ -36,6 +47,37 @@ FORMATS = {
 }
 SHAPEFILE_ENCODINGS = {"utf-8": "UTF-8", "gbk": "CP936"}
 DBF_NAME_MAX = 10
+# The CRSs an export may be written in (EPSG codes from geo_cm.crs.OFFERED). Pukou lies
+# across 117.5-118.9 E: the 120E zone (4549, or 4528 with the zone number in the easting)
+# is the bureau's usual one; 4548/4527 (117E) serve data kept in the western zone.
+EXPORT_CRS = (4326, 4490, 4549, 4548, 4528, 4527)
+FIELD_MAP_NAME = "fields.csv"
+
+
+def export_crs(value: str | None) -> Crs | None:
+    """The export CRS named by ``value`` (``EPSG:4549``, ``4549`` or the OGC URI), or None
+    when it is not offered. Absent: EPSG:4326."""
+    if value is None or value == "":
+        return crs_lookup("EPSG:4326")
+    text = value.strip()
+    found = crs_lookup(f"EPSG:{text}" if text.isdigit() else text)
+    if found is None or found.srid not in EXPORT_CRS:
+        return None
+    # CRS84 names the same data as EPSG:4326 here: files store x = east either way.
+    return crs_lookup(f"EPSG:{found.srid}")
+
+
+def export_crs_choices() -> list[tuple[str, str]]:
+    """(value, label) of every export CRS, for the pages' selects (labels translated)."""
+    labels = {
+        4326: _("WGS 84, degrees"),
+        4490: _("CGCS2000, degrees"),
+        4549: _("CGCS2000 Gauss–Krüger 3° zone, central meridian 120°E, metres"),
+        4548: _("CGCS2000 Gauss–Krüger 3° zone, central meridian 117°E, metres"),
+        4528: _("CGCS2000 Gauss–Krüger 3° zone 40 (zone number in the easting), metres"),
+        4527: _("CGCS2000 Gauss–Krüger 3° zone 39 (zone number in the easting), metres"),
+    }
+    return [(f"EPSG:{srid}", f"EPSG:{srid} · {labels[srid]}") for srid in EXPORT_CRS]
 
 
 @dataclass
@@ -57,7 +99,7 @@ def dbf_names(names: list[str]) -> dict[str, str]:
     return out
 
 
-def _frame(*, layer, fields, filters) -> tuple[pd.DataFrame, list]:
+def _frame(*, layer, fields, filters, srid: int = 4326) -> tuple[pd.DataFrame, list]:
     model = layer.model
     exprs = {}
     for name in fields:
@@ -67,9 +109,8 @@ def _frame(*, layer, fields, filters) -> tuple[pd.DataFrame, list]:
             exprs[f"p_{name}"] = F(f"{name}__code") if has_code else F(f"{name}_id")
         else:
             exprs[f"p_{name}"] = F(name)
-    qs = layer_queryset(layer=layer, filters=filters).annotate(
-        _wkb=AsWKB(layer.geometry_field), **exprs
-    )
+    geometry = layer.geometry_field if srid == 4326 else Transform(layer.geometry_field, srid)
+    qs = layer_queryset(layer=layer, filters=filters).annotate(_wkb=AsWKB(geometry), **exprs)
     rows = list(qs.values_list("_wkb", *exprs))
     geoms = shapely.from_wkb([bytes(r[0]) for r in rows]) if rows else []
     frame = pd.DataFrame([r[1:] for r in rows], columns=list(fields), dtype=object)
@@ -87,9 +128,11 @@ def _plain(value):
     return value
 
 
-def _table_rows(frame: pd.DataFrame, geoms: list, point_layer: bool):
-    """Header and rows for CSV/XLSX: lon/lat for points (full precision), else WKT."""
-    header = list(frame.columns) + (["lon", "lat"] if point_layer else ["wkt"])
+def _table_rows(frame: pd.DataFrame, geoms: list, point_layer: bool, geographic: bool = True):
+    """Header and rows for CSV/XLSX: lon/lat for points (full precision; easting/northing
+    in metres in a projected CRS), else WKT."""
+    xy = ["lon", "lat"] if geographic else ["easting", "northing"]
+    header = list(frame.columns) + (xy if point_layer else ["wkt"])
     rows = []
     for values, geom in zip(frame.itertuples(index=False), geoms, strict=False):
         tail = [geom.x, geom.y] if point_layer else [shapely.to_wkt(geom, rounding_precision=-1)]
@@ -97,22 +140,43 @@ def _table_rows(frame: pd.DataFrame, geoms: list, point_layer: bool):
     return header, rows
 
 
-def layer_export(*, layer, user, fmt: str, filters=None, encoding: str = "utf-8") -> Export:
+def field_map_rows(layer, names: dict[str, str]) -> list[list[str]]:
+    """Rows of ``fields.csv``: DBF name, field name, Chinese label, English label."""
+    rows = [["dbf_name", "field", "label_zh", "label_en"]]
+    for field, short in names.items():
+        verbose = layer.model._meta.get_field(field).verbose_name
+        labels = []
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                labels.append(str(verbose))
+        rows.append([short, field, *labels])
+    return rows
+
+
+def layer_export(
+    *, layer, user, fmt: str, filters=None, encoding: str = "utf-8", crs: Crs | None = None
+) -> Export:
     """The layer's rows matching ``filters`` readable by ``user``, as ``fmt`` (FORMATS).
 
     ``encoding`` applies to shapefiles: "utf-8" (with a .cpg) or "gbk" (CP936, with a .cpg
-    saying so, for old ArcGIS). Geometries are EPSG:4326.
+    saying so, for old ArcGIS). ``crs``: one of ``EXPORT_CRS`` (:func:`export_crs`);
+    EPSG:4326 (degrees) by default, the Gauss-Kruger zones in metres. A file in another CRS
+    than EPSG:4326 is named after it (``toilets-EPSG4549.zip``).
     """
     if fmt not in FORMATS:
         raise ValueError(fmt)
+    srid = crs.srid if crs is not None else 4326
+    if srid not in EXPORT_CRS:
+        raise ValueError(srid)
+    geographic = srid in (4326, 4490)
     content_type, suffix = FORMATS[fmt]
     fields = [f for f in layer.fields_for(user)]
-    frame, geoms = _frame(layer=layer, fields=fields, filters=filters)
+    frame, geoms = _frame(layer=layer, fields=fields, filters=filters, srid=srid)
     geom_type = layer.model._meta.get_field(layer.geometry_field).geom_type
     point_layer = geom_type == "POINT"
-    name = layer.slug
+    name = layer.slug if srid == 4326 else f"{layer.slug}-EPSG{srid}"
     if fmt in ("csv", "xlsx"):
-        header, rows = _table_rows(frame, geoms, point_layer)
+        header, rows = _table_rows(frame, geoms, point_layer, geographic)
         if fmt == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer)
@@ -142,7 +206,7 @@ def layer_export(*, layer, user, fmt: str, filters=None, encoding: str = "utf-8"
             # DBF and GPKG writers want one type per column: 1/0 survives every driver.
             frame[column] = frame[column].map(lambda v: None if v is None else int(v))
     gdf = gpd.GeoDataFrame(
-        frame, geometry=gpd.GeoSeries(geoms, crs=4326) if geoms else gpd.GeoSeries([], crs=4326)
+        frame, geometry=gpd.GeoSeries(geoms, crs=srid) if geoms else gpd.GeoSeries([], crs=srid)
     )
     with tempfile.TemporaryDirectory(prefix="geocm-export-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -159,9 +223,15 @@ def layer_export(*, layer, user, fmt: str, filters=None, encoding: str = "utf-8"
             shp_encoding = SHAPEFILE_ENCODINGS.get(encoding.lower())
             if shp_encoding is None:
                 raise ValueError(encoding)
-            renamed = gdf.rename(columns=dbf_names(list(frame.columns)))
+            names = dbf_names(list(frame.columns))
+            renamed = gdf.rename(columns=names)
             path = folder / f"{name}.shp"
             renamed.to_file(path, driver="ESRI Shapefile", engine="pyogrio", encoding=shp_encoding)
+            # The DBF's 10-character names, with the full name and labels beside them
+            # (UTF-8 with a BOM, so Excel on a Chinese Windows shows the labels).
+            table = io.StringIO()
+            csv.writer(table).writerows(field_map_rows(layer, names))
+            (folder / FIELD_MAP_NAME).write_bytes(("\ufeff" + table.getvalue()).encode("utf-8"))
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
                 for part in sorted(folder.iterdir()):
@@ -177,4 +247,8 @@ def export_formats_text() -> str:
 def export_error(param: str) -> str:
     if param == "format":
         return _("format must be one of %(f)s.") % {"f": export_formats_text()}
+    if param == "crs":
+        return _("crs must be one of %(c)s.") % {
+            "c": ", ".join(f"EPSG:{srid}" for srid in EXPORT_CRS)
+        }
     return _("encoding must be utf-8 or gbk.")

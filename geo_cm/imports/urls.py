@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import pages, views
+from . import export_pages, pages, views
 
 urlpatterns = [
     path("api/export/<slug:layer>", views.LayerExportView.as_view(), name="layer-export"),
     path("imports/", pages.imports_home, name="imports"),
+    path("imports/export", export_pages.export_download, name="layer-export-download"),
     path("imports/uploads/<int:pk>/", pages.import_inspect, name="import-inspect"),
     path("imports/uploads/<int:pk>/report", pages.import_validation, name="import-validation"),
     path("imports/uploads/<int:pk>/commit", pages.import_commit, name="import-commit"),

@@ -215,7 +215,9 @@ def _convert_text(f, raw):
             [None if v is None else lookup.get(v.lower(), _BAD) for v in text], text.index
         )
         bad = pd.Series(_is_bad(clean), index=text.index)
-        allowed = ", ".join(str(v) for v, _label in f.flatchoices if v != "")
+        # Labels, as people see them (the converter takes the Chinese or English label or
+        # the stored value, so any of them works in the file).
+        allowed = _(", ").join(str(label) for v, label in f.flatchoices if v != "")
         return _blank(clean, bad), bad, _("not one of the allowed values (%(v)s)") % {"v": allowed}
     lengths = text.str.len().fillna(0).to_numpy()
     too_long = pd.Series(lengths > (f.max_length or 10**9), index=text.index)
@@ -646,6 +648,21 @@ GEOMETRY_NAMES = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint",
                   5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}  # fmt: skip
 
 
+def geometry_label(name: str) -> str:
+    """A geometry type as people read it ("Polygon" -> 面 in Chinese), for messages."""
+    labels = {
+        "Point": _("point"),
+        "MultiPoint": _("multipoint"),
+        "LineString": _("lines"),
+        "MultiLineString": _("multiline"),
+        "Polygon": _("polygon"),
+        "MultiPolygon": _("multipolygon"),
+        "GeometryCollection": _("geometry collection"),
+        "Geometry": _("any geometry"),
+    }
+    return labels.get(name, name)
+
+
 @dataclass
 class Prepared:
     """One chunk after the work that needs no database (values, geometry)."""
@@ -927,8 +944,9 @@ class Validation:
         for i in np.flatnonzero(wrong_full):
             self.wrong_types.add(GEOMETRY_NAMES.get(int(kinds[i]), "?"))
             if len(self.problems) < REPORT_MAX:
-                text = _("wrong geometry type; this layer takes %(want)s") % {
-                    "want": self.want_name
+                text = _("wrong geometry type (%(found)s); this layer takes %(want)s") % {
+                    "found": geometry_label(GEOMETRY_NAMES.get(int(kinds[i]), "?")),
+                    "want": geometry_label(self.want_name),
                 }
                 value = GEOMETRY_NAMES.get(int(kinds[i]), "?")
                 self.problems.append(Problem(first + int(i), "geometry", value, text))
@@ -1224,12 +1242,13 @@ class Validation:
                 )
             )
         if self.wrong_types:
-            found = ", ".join(sorted(self.wrong_types))
+            found = _(", ").join(geometry_label(name) for name in sorted(self.wrong_types))
             if self.want in ("POINT", "MULTIPOINT"):
                 text = _(
                     "The file holds %(found)s geometries; the layer %(layer)s holds points. "
-                    "Choose to import a point inside each shape (--centroids), or import "
-                    "the file into a layer of its geometry type."
+                    "Choose a point inside each line or polygon (the checkbox on the import "
+                    "page, --centroids on the command line), or import the file into a layer "
+                    "of its geometry type."
                 )
             else:
                 text = _(
@@ -1241,7 +1260,12 @@ class Validation:
                     0,
                     "geometry",
                     found,
-                    text % {"found": found, "layer": self.layer.title, "want": self.want_name},
+                    text
+                    % {
+                        "found": found,
+                        "layer": self.layer.title,
+                        "want": geometry_label(self.want_name),
+                    },
                 )  # fmt: skip
             )
         warnings = list(self.warnings)

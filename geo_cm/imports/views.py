@@ -1,7 +1,8 @@
 """Export endpoint: ``/api/export/<layer>?format=geojson|gpkg|shp|csv|xlsx``.
 
 Filters: ``subdistrict`` (current or former code), ``status`` (comma-separated), ``bbox``
-(CRS84 minLon,minLat,maxLon,maxLat) and ``encoding`` (shapefiles: utf-8 or gbk). Anonymous
+(CRS84 minLon,minLat,maxLon,maxLat), ``encoding`` (shapefiles: utf-8 or gbk) and ``crs``
+(the CRS of the file, from the allow-list ``EXPORT_CRS``: EPSG:4326 by default). Anonymous
 users export public layers with the public fields only; staff holding ``view`` get the
 staff fields. A bad parameter is a 400 naming it; an unknown or hidden layer a 404.
 """
@@ -23,9 +24,16 @@ from geo_cm.api.params import (
 from geo_cm.registry import registry
 from geo_cm.selectors import subdistrict_codes
 
-from .exports import FORMATS, SHAPEFILE_ENCODINGS, export_error, layer_export
+from .exports import (
+    EXPORT_CRS,
+    FORMATS,
+    SHAPEFILE_ENCODINGS,
+    export_crs,
+    export_error,
+    layer_export,
+)
 
-EXPORT_PARAMS = {"format", "subdistrict", "status", "bbox", "encoding"}
+EXPORT_PARAMS = {"format", "subdistrict", "status", "bbox", "encoding", "crs"}
 
 
 class LayerExportView(APIView):
@@ -44,6 +52,12 @@ class LayerExportView(APIView):
             OpenApiParameter("status", str),
             OpenApiParameter("bbox", str),
             OpenApiParameter("encoding", str, enum=list(SHAPEFILE_ENCODINGS)),
+            OpenApiParameter(
+                "crs",
+                str,
+                enum=[f"EPSG:{srid}" for srid in EXPORT_CRS],
+                description="CRS of the file (default EPSG:4326); x = east in every format",
+            ),
         ],
         # The file, in the media type of the format asked for.
         responses={
@@ -60,6 +74,9 @@ class LayerExportView(APIView):
         fmt = query.get("format", "geojson")
         if fmt not in FORMATS:
             raise ParamError("format", export_error("format"))
+        crs = export_crs(query.get("crs"))
+        if crs is None:
+            raise ParamError("crs", export_error("crs"))
         encoding = query.get("encoding", "utf-8")
         if encoding.lower() not in SHAPEFILE_ENCODINGS:
             raise ParamError("encoding", export_error("encoding"))
@@ -72,9 +89,10 @@ class LayerExportView(APIView):
             subdistrict=subdistrict,
         )
         export = layer_export(
-            layer=lay, user=request.user, fmt=fmt, filters=filters, encoding=encoding
+            layer=lay, user=request.user, fmt=fmt, filters=filters, encoding=encoding, crs=crs
         )
         response = HttpResponse(export.content, content_type=export.content_type)
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         response["X-Feature-Count"] = str(export.count)
+        response["Content-Crs"] = crs.header
         return response

@@ -21,7 +21,7 @@ def _report(request, year):
     plan = Plan.objects.filter(year=year).first()
     if plan is None:
         raise Http404(_("No plan for %(year)s.") % {"year": year})
-    today = parse_today(request.GET.get("today"))
+    today = parse_today(request.GET.get("today"), plan_year=plan.year)
     return report_build(plan=plan, today=today)
 
 

@@ -37,6 +37,7 @@ STATUS_COLOURS = {
     "on_track": "2f6fb0",
     "at_risk": "b26b00",
     "behind": "c0392b",
+    "missed": "8e1b10",
     "no_data": "777777",
 }
 # One colour per metric target on the map report, in code order (cycled).
@@ -51,6 +52,7 @@ def status_labels() -> dict[str, str]:
         "on_track": _("on track"),
         "at_risk": _("at risk"),
         "behind": _("behind"),
+        "missed": _("not met"),
         "no_data": _("no data"),
     }
 

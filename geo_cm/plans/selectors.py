@@ -47,12 +47,17 @@ def expected_by(target: Target, today: dt.date) -> float:
     return value * today.timetuple().tm_yday / days
 
 
-def _status(target, actual, expected):
+def _status(target, actual, expected, *, final=False):
+    """met / on_track / at_risk / behind while the plan year runs; once it is over
+    (``final``: judged on 31 December or later) a target is met or "missed": there is
+    nothing left to be behind schedule for."""
     goal = float(target.target_value)
     if target.comparator == Target.Comparator.AT_MOST:
-        return "met" if actual <= goal else "behind"
+        return "met" if actual <= goal else "missed" if final else "behind"
     if actual >= goal:
         return "met"
+    if final:
+        return "missed"
     if actual >= expected:
         return "on_track"
     return "at_risk" if actual >= AT_RISK_FLOOR * expected else "behind"
@@ -189,15 +194,19 @@ def target_trend(target: Target, *, today: dt.date) -> list[dict]:
 
 def target_progress(target: Target, *, today: dt.date) -> dict:
     """actual, target, percent, expected-by-today and status for one target, judged on
-    ``today`` (records dated after it do not count).
+    ``today`` (records dated after it do not count). Status is met, on_track, at_risk or
+    behind during the plan year, met or missed from its last day on, no_data without a
+    value.
 
-    Metric targets add ``monthly`` (cumulative actual and expected at each month's end;
+    Metric targets add ``record_count`` (the records counted), ``monthly`` (cumulative
+    actual and expected at each month's end;
     months after ``today`` have ``cumulative`` None), ``metric``, ``layer`` (the layer slug
     of the contributing records) and ``by_subdistrict`` (see :func:`target_breakdown`).
     Reported indicators add ``readings`` (see :func:`target_readings`) and ``measured_on``
     (the date of the reading used as the actual).
     """
     end = _period_end(target, today)
+    year_end = dt.date(target.plan.year, 12, 31)
     actual, records = target_actual(target, end=end)
     goal = float(target.target_value)
     expected = expected_by(target, today)
@@ -214,12 +223,17 @@ def target_progress(target: Target, *, today: dt.date) -> dict:
         "actual": actual,
         "expected_by_today": round(expected, 3),
         "percent": round(100 * actual / goal, 1) if actual is not None and goal else None,
-        "status": _status(target, actual, expected) if actual is not None else "no_data",
+        "status": _status(target, actual, expected, final=today >= year_end)
+        if actual is not None
+        else "no_data",
     }
     if target.kind == Target.Kind.METRIC:
         metric = metrics.get(target.metric_key)
         result["metric"] = target.metric_key
         result["layer"] = metric.layer if metric else None
+        # How many records make up the actual: the dashboard's map link says so (and is
+        # not offered when there are none).
+        result["record_count"] = records.count() if records is not None else 0
         result["monthly"] = _monthly(target, today)
         result["by_subdistrict"] = target_breakdown(target, today=today)
     else:

@@ -29,6 +29,7 @@ STATUS_LABELS = {
     "on_track": gettext_lazy("On track"),
     "at_risk": gettext_lazy("At risk"),
     "behind": gettext_lazy("Behind"),
+    "missed": gettext_lazy("Not met"),
     "no_data": gettext_lazy("No data"),
 }
 
@@ -37,10 +38,15 @@ class BadDate(ValueError):
     """``?today=`` is not a date (a 400 for the API, the pages and the exports alike)."""
 
 
-def parse_today(value: str | None) -> dt.date:
-    """``?today=`` as a date; today (local) when absent. Raises BadDate otherwise."""
+def parse_today(value: str | None, *, plan_year: int | None = None) -> dt.date:
+    """``?today=`` as a date. When absent: today (local), except for a plan of a past year,
+    which is judged on its last day (31 December): a finished plan is read as it ended,
+    not as lagging ever further behind. Raises BadDate for anything but a date."""
     if value is None:
-        return timezone.localdate()
+        local = timezone.localdate()
+        if plan_year is not None and plan_year < local.year:
+            return dt.date(plan_year, 12, 31)
+        return local
     try:
         parsed = parse_date(value)
     except ValueError:
@@ -50,9 +56,9 @@ def parse_today(value: str | None) -> dt.date:
     return parsed
 
 
-def _today(query) -> dt.date:
+def _today(query, *, plan_year: int) -> dt.date:
     try:
-        return parse_today(query.get("today"))
+        return parse_today(query.get("today"), plan_year=plan_year)
     except BadDate as exc:
         raise ValidationError({"today": [str(exc)]}) from None
 
@@ -64,7 +70,14 @@ class ProgressView(APIView):
         tags=["Plans"],
         operation_id="getPlanProgress",
         summary="Progress of every target of the year's plan",
-        parameters=[OpenApiParameter("today", str, description="judge as of date")],
+        parameters=[
+            OpenApiParameter(
+                "today",
+                str,
+                description="judge as of date; default today, or 31 December for a past "
+                "year's plan",
+            )
+        ],
         responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(OpenApiTypes.OBJECT)},
     )
     def get(self, request, year):
@@ -72,7 +85,7 @@ class ProgressView(APIView):
         plan = Plan.objects.filter(year=year).prefetch_related("targets").first()
         if plan is None:
             raise NotFound(_("No plan for %(year)s.") % {"year": year})
-        today = _today(request.query_params)
+        today = _today(request.query_params, plan_year=plan.year)
         return Response(
             {
                 "plan": {"title": plan.title, "issuing_body": plan.issuing_body, "year": plan.year},
@@ -96,7 +109,14 @@ class TargetView(APIView):
             "name, status, subdistrict, date). A reported indicator returns `readings`: the "
             "latest reading and the trend."
         ),
-        parameters=[OpenApiParameter("today", str, description="judge as of date")],
+        parameters=[
+            OpenApiParameter(
+                "today",
+                str,
+                description="judge as of date; default today, or 31 December for a past "
+                "year's plan",
+            )
+        ],
         responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(OpenApiTypes.OBJECT)},
     )
     def get(self, request, year, code):
@@ -109,7 +129,7 @@ class TargetView(APIView):
             raise NotFound(
                 _("The %(year)s plan has no target %(code)s.") % {"year": year, "code": code}
             )
-        today = _today(request.query_params)
+        today = _today(request.query_params, plan_year=plan.year)
         return Response(
             {
                 "plan": {"title": plan.title, "issuing_body": plan.issuing_body, "year": plan.year},
@@ -140,12 +160,16 @@ def plan_dashboard(request, year):
     if plan is None:
         raise Http404(_("No plan for %(year)s.") % {"year": year})
     try:
-        today = parse_today(request.GET.get("today"))
+        today = parse_today(request.GET.get("today"), plan_year=plan.year)
     except BadDate as exc:
         return _bad_request(request, str(exc))
     progress = plan_progress(plan=plan, today=today)
     english = (get_language() or "").startswith("en")
+    # The overview map judges on the same day (its default for a past plan is the same
+    # year end) and speaks the page's language.
     link = {"plan": year, "today": today.isoformat()} if "today" in request.GET else {"plan": year}
+    if english:
+        link["lang"] = "en"
     year_start = dt.date(plan.year, 1, 1)
     # Through the end of the day judged, as expected_by() counts it (30 June is day 181).
     year_share = ((today - year_start).days + 1) / (dt.date(plan.year + 1, 1, 1) - year_start).days
@@ -160,6 +184,9 @@ def plan_dashboard(request, year):
             "reported_cards": [c for c in cards if c["kind"] != "metric"],
             "table": _subdistrict_table(cards),
             "status_labels": STATUS_LABELS,
+            "judged_at_year_end": "today" not in request.GET
+            and today == dt.date(plan.year, 12, 31)
+            and plan.year < timezone.localdate().year,
         },
     )
 
@@ -183,8 +210,12 @@ def _card(progress, *, english, map_query, year_share):
             year_share=year_share,
         )
         card["today_marked"] = 0 <= year_share <= 1
-        query = urlencode({**map_query, "target": progress["code"]})
-        card["map_url"] = f"{reverse('map')}?{query}"
+        # Only the target's own layer (no population grid, no other assets), with its
+        # records highlighted and framed; no link at all when no record counts yet.
+        card["record_count"] = progress.get("record_count") or 0
+        if card["record_count"] and progress.get("layer"):
+            query = urlencode({"layer": progress["layer"], **map_query, "target": progress["code"]})
+            card["map_url"] = f"{reverse('map')}?{query}"
     else:
         card["trend"] = svg.trend_sparkline(
             readings=progress["readings"], goal=progress["target"], label=title

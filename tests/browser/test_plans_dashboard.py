@@ -94,10 +94,14 @@ def test_dashboard_matches_the_api_and_opens_the_map(browser, live_server, demo_
     p1 = targets["P1"]
     assert sum(r["actual"] for r in p1["by_subdistrict"]) == p1["actual"]
 
-    # The map link opens the overview map with the records of P1 highlighted.
+    # The map link says how many records count, and opens the overview map with the
+    # records of P1 highlighted.
     records = fetch_json(browser, f"/api/plans/2023/targets/P1?today={TODAY}")["records"]
     assert records["features"]
-    browser.find_element(By.CSS_SELECTOR, "#target-P1 a.map-link").click()
+    link = browser.find_element(By.CSS_SELECTOR, "#target-P1 a.map-link")
+    assert link.get_attribute("data-records") == str(len(records["features"]))
+    assert str(len(records["features"])) in link.text
+    link.click()
     WebDriverWait(browser, 60).until(
         lambda d: d.execute_script("return window.geocmHighlight") is not None
     )
@@ -107,8 +111,41 @@ def test_dashboard_matches_the_api_and_opens_the_map(browser, live_server, demo_
     assert browser.find_elements(By.CSS_SELECTOR, ".leaflet-highlight-pane canvas")
     note = browser.find_element(By.CSS_SELECTOR, ".highlight-note").text
     assert note.startswith("P1 ") and str(len(records["features"])) in note
-    # The map zoomed in to the records and still draws every layer.
+    # The map zoomed in to the records and shows only P1's layer: no population grid, no
+    # other assets under the highlighted records.
     assert browser.execute_script("return window.geocmMap.getZoom()") > 11
-    WebDriverWait(browser, 60).until(
-        lambda d: d.execute_script("return Object.keys(window.geocmLayers || {}).length") >= 6
+    _only_layer_shown(browser, "parking-facilities")
+
+
+def _only_layer_shown(browser, slug):
+    shown = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#layer-list input[data-layer]'))"
+        ".filter(function (b) { return b.checked; }).map(function (b) { return b.dataset.layer; })"
     )
+    assert shown == [slug]
+
+
+def test_a_past_plan_is_judged_at_year_end_and_links_one_layer(browser, live_server, demo_plan):
+    # No ?today=: the 2023 plan is over, so it is judged on 2023-12-31, not on today.
+    log_in(browser, live_server, "/plans/")
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "subdistrict-table"))
+    assert "/plans/2023/" in browser.current_url and "today=" not in browser.current_url
+    assert browser.find_element(By.NAME, "today").get_attribute("value") == "2023-12-31"
+    assert browser.find_element(By.ID, "judged-note").is_displayed()
+    api = fetch_json(browser, "/api/plans/2023/progress")
+    assert api["today"] == "2023-12-31"
+    statuses = {t["code"]: t["status"] for t in api["targets"]}
+    assert "behind" not in statuses.values() and "at_risk" not in statuses.values()
+    for card in browser.find_elements(By.CSS_SELECTOR, "article.target-card"):
+        assert card.get_attribute("data-status") == statuses[card.get_attribute("data-code")]
+    # Reported indicators have no map link; every measured target has one with its count.
+    assert not browser.find_elements(By.CSS_SELECTOR, ".kind-reported a.map-link")
+    link = browser.find_element(By.CSS_SELECTOR, "#target-A1 a.map-link")
+    count = int(link.get_attribute("data-records"))
+    assert count > 0 and "layer=back-alleys" in link.get_attribute("href")
+    link.click()
+    WebDriverWait(browser, 60).until(
+        lambda d: d.execute_script("return window.geocmHighlight") is not None
+    )
+    assert browser.execute_script("return window.geocmHighlight") == count
+    _only_layer_shown(browser, "back-alleys")

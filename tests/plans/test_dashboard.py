@@ -50,8 +50,9 @@ def test_dashboard_renders_cards_charts_and_the_table(planner_web, plan):
     html = response.content.decode()
     assert "测试计划" in html and "测试局" in html
     assert cards(html) == {
-        "P1": dict(code="P1", status="behind", actual="750", target="1000", percent="75"),
-        "P1-W": dict(code="P1-W", status="behind", actual="300", target="400", percent="75"),
+        # Judged on the plan year's last day: not met, rather than behind schedule.
+        "P1": dict(code="P1", status="missed", actual="750", target="1000", percent="75"),
+        "P1-W": dict(code="P1-W", status="missed", actual="300", target="400", percent="75"),
         "R1": dict(code="R1", status="met", actual="98.4", target="98", percent="100.4"),
     }
     assert "新增停车泊位" in html  # Chinese titles by default
@@ -66,14 +67,49 @@ def test_dashboard_renders_cards_charts_and_the_table(planner_web, plan):
     assert 'data-subdistrict="320111004000"' in table and 'data-subdistrict="320192007000"' in table
     assert '<td data-actual="300" data-allocation="400">300 / 400</td>' in table
     assert '<td data-actual="450">450</td>' in table
-    # Links that open the map with the records of a metric target highlighted.
-    assert 'href="/?plan=2023&amp;today=2023-12-31&amp;target=P1"' in html
+    # Links that open the map on the target's layer alone with its records highlighted,
+    # saying how many there are.
+    assert (
+        'href="/?layer=parking-facilities&amp;plan=2023&amp;today=2023-12-31&amp;target=P1"'
+        ' data-records="2">在地图上查看计入的 2 条记录</a>' in html
+    )
+    assert 'data-records="1">在地图上查看计入的 1 条记录</a>' in html  # P1-W: the west one
+
+
+def test_a_target_without_records_offers_no_map_link(planner_web, plan):
+    html = planner_web.get("/plans/2023/", {"today": "2023-02-28"}).content.decode()
+    assert cards(html)["P1"]["actual"] == "0"
+    assert "layer=parking-facilities" not in html
+    assert html.count('<p class="map-link-none" data-records="0">暂无计入该指标的记录。</p>') == 2
+
+
+def test_a_past_plan_is_judged_at_its_year_end(planner_web, plan):
+    # No ?today= on a 2023 plan viewed later: judged on 2023-12-31 (the test runs after).
+    html = planner_web.get("/plans/2023/").content.decode()
+    assert 'name="today" value="2023-12-31"' in html
+    assert cards(html)["P1"]["status"] == "missed" and 'id="judged-note"' in html
+    assert "layer=parking-facilities&amp;plan=2023&amp;target=P1" in html
+    # Asked for a day, it is judged on that day.
+    html = planner_web.get("/plans/2023/", {"today": "2023-06-30"}).content.decode()
+    assert 'name="today" value="2023-06-30"' in html and 'id="judged-note"' not in html
+    assert cards(html)["P1"]["status"] != "missed"
+    # The API and the exports take the same default.
+    api = planner_web.get("/api/plans/2023/progress").json()
+    assert api["today"] == "2023-12-31"
+    xlsx = planner_web.get("/plans/2023/report.xlsx")
+    assert "2023-12-31" in xlsx["Content-Disposition"]
 
 
 def test_english_titles_and_status_labels(planner_web, plan):
     planner_web.cookies["django_language"] = "en"
     html = planner_web.get("/plans/2023/", {"today": "2023-12-31"}).content.decode()
-    assert "New parking berths" in html and "Behind" in html and "Met" in html
+    assert "New parking berths" in html and "Not met" in html and "Met" in html
+    # The map links keep the language.
+    assert "lang=en&amp;target=P1" in html and "Show the 2 records counted on the map" in html
+    # Chinese measure words (个) are left out in English; the title says what is counted.
+    assert '<span class="unit"></span>' in html and '<span class="unit">个</span>' not in html
+    zh = planner_web.get("/plans/2023/", {"today": "2023-12-31", "lang": "zh-hans"})
+    assert '<span class="unit">个</span>' in zh.content.decode()
 
 
 def test_judged_as_of_a_day(planner_web, plan):

@@ -1,7 +1,8 @@
 """``manage.py export_layer LAYER FILE``: write a layer to a GIS file.
 
 Options: ``--format``, ``--subdistrict``, ``--status``, ``--bbox``, ``--encoding``. Writes
-every staff-readable field (the command runs with staff rights) in EPSG:4326.
+every staff-readable field (the command runs with staff rights) in EPSG:4326, or in the
+CRS ``--crs`` names from the export allow-list (CGCS2000 and its Gauss-Kruger zones).
 """
 
 from pathlib import Path
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
 from geo_cm.api.params import ItemFilters, parse_bbox, parse_statuses
-from geo_cm.imports.exports import FORMATS, layer_export
+from geo_cm.imports.exports import EXPORT_CRS, FORMATS, export_crs, layer_export
 from geo_cm.registry import registry
 
 
@@ -45,6 +46,12 @@ class Command(BaseCommand):
             choices=["utf-8", "gbk"],
             help=_("text encoding of a shapefile (written with a .cpg)"),
         )
+        parser.add_argument(
+            "--crs",
+            default="EPSG:4326",
+            choices=[f"EPSG:{srid}" for srid in EXPORT_CRS],
+            help=_("coordinate system of the file"),
+        )
 
     def handle(self, *args, **opts):
         layer = registry.get(opts["layer"])
@@ -70,7 +77,12 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(str(next(iter(exc.detail.values()))[0])) from exc
         export = layer_export(
-            layer=layer, user=_Staff(), fmt=fmt, filters=filters, encoding=opts["encoding"]
+            layer=layer,
+            user=_Staff(),
+            fmt=fmt,
+            filters=filters,
+            encoding=opts["encoding"],
+            crs=export_crs(opts["crs"]),
         )
         path.write_bytes(export.content)
         self.stdout.write(

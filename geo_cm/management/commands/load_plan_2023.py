@@ -102,6 +102,28 @@ TARGETS = (
 )
 
 
+# The plan's sections (章节): the chapter of the document each target belongs to, shown in
+# the printout and the workbook. plans.0006 fills them in plans loaded before they existed.
+SECTIONS = {
+    "P1": "停车设施建设",
+    "P2": "停车设施建设",
+    "T1": "城乡公厕建设",
+    "A1": "背街小巷整治",
+    "A2": "背街小巷整治",
+    "G1": "绿道建设",
+    "L1": "城市照明",
+    "R1": "环境卫生保洁",
+    "R3": "环境卫生保洁",
+    "R2": "道路设施养护",
+    "R4": "道路设施养护",
+    "R5": "道路设施养护",
+    "R6": "市容秩序管理",
+    "R7": "12345热线办理",
+    "R8": "12345热线办理",
+    "R9": "12345热线办理",
+}
+
+
 class Command(BaseCommand):
     help = f"Load the 2023 plan ({TITLE}) with its numeric targets; idempotent."
 
@@ -131,6 +153,7 @@ class Command(BaseCommand):
             target.title_zh, target.title_en, target.unit = zh, en, unit
             target.target_value, target.comparator = value, comparator
             target.kind, target.metric_key = kind, key
+            target.section = SECTIONS[code]
             target.save()
             if before is None:
                 continue

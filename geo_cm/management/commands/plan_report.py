@@ -30,7 +30,11 @@ class Command(BaseCommand):
             "--format", choices=["xlsx", "html", "map"], help="default: from the file suffix"
         )
         parser.add_argument("--output", required=True, help="file to write")
-        parser.add_argument("--today", help="judge as of this date (YYYY-MM-DD); default today")
+        parser.add_argument(
+            "--today",
+            help="judge as of this date (YYYY-MM-DD); default today, or 31 December for a "
+            "past year's plan",
+        )
         parser.add_argument(
             "--lang", default="zh-hans", choices=["zh-hans", "en"], help="default: zh-hans"
         )
@@ -44,7 +48,7 @@ class Command(BaseCommand):
         if plan is None:
             raise CommandError(f"There is no plan for {year}.")
         try:
-            day = parse_today(today)
+            day = parse_today(today, plan_year=year)
         except BadDate as exc:
             raise CommandError(str(exc)) from exc
         with translation.override(lang):
