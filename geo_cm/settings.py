@@ -290,6 +290,9 @@ GEOCM = {
     "PHOTO_MAX_PIXELS": int(os.environ.get("GEOCM_PHOTO_MAX_PIXELS", str(40_000_000))),
     # A free-berth count older than this is shown as "not live" on the public map.
     "OCCUPANCY_LIVE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_LIVE_MINUTES", "15")),
+    # The public shared-parking answer is built once per data version and per this many
+    # seconds, then served from the cache (and by proxies: Cache-Control max-age). 0 = off.
+    "PUBLIC_ANSWER_SECONDS": int(os.environ.get("GEOCM_PUBLIC_ANSWER_SECONDS", "10")),
     # Imports (geo_cm.imports.safety): largest upload accepted, in bytes.
     "IMPORT_MAX_UPLOAD_BYTES": int(os.environ.get("GEOCM_IMPORT_MAX_UPLOAD_BYTES", "200000000")),
     # Largest total of the files inside an uploaded archive, in bytes.

@@ -42,6 +42,20 @@ def sharing_window_q(*, when: dt.datetime) -> Q:
     return same_day | evening | morning
 
 
+# The facility columns the public "open at" answer shows (OpenFacilitySerializer).
+PUBLIC_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "address",
+    "kind",
+    "total_berths",
+    "fee_summary",
+    "public_phone",
+    "geom",
+)
+
+
 def facility_list_open_at(
     *, when: dt.datetime, audience: str | None = None, near: Point | None = None
 ):
@@ -50,6 +64,10 @@ def facility_list_open_at(
     One query for the facilities (with the latest occupancy report annotated) and one for
     their open windows. ``audience`` keeps windows for "public" or "residents"; ``near``
     (EPSG:4326) orders by geodesic distance and annotates ``distance`` (metres).
+
+    Only the columns the public answer shows are read, and the subdistrict's name rather
+    than the subdistrict (whose boundary would be parsed into a geometry per facility):
+    the public answer is asked for by everyone at once, so its per-request work counts.
     """
     windows = SharingWindow.objects.filter(sharing_window_q(when=when))
     if audience:
@@ -62,7 +80,8 @@ def facility_list_open_at(
             latest_free=Subquery(latest.values("free_berths")[:1]),
             latest_at=Subquery(latest.values("observed_at")[:1]),
         )
-        .select_related("subdistrict")
+        .only(*PUBLIC_COLUMNS)
+        .annotate(subdistrict_name=F("subdistrict__name"))
         .prefetch_related(
             Prefetch(
                 "sharing_windows", queryset=windows.order_by("start_time"), to_attr="open_windows"
