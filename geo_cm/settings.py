@@ -290,6 +290,11 @@ GEOCM = {
     "PHOTO_MAX_PIXELS": int(os.environ.get("GEOCM_PHOTO_MAX_PIXELS", str(40_000_000))),
     # A free-berth count older than this is shown as "not live" on the public map.
     "OCCUPANCY_LIVE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_LIVE_MINUTES", "15")),
+    # Occupancy reports are kept in monthly partitions: months prepared ahead of time, and
+    # months older than the retention dropped by `manage.py parking_occupancy_maintain`
+    # (0 keeps every month). 36 months covers three years of charts.
+    "OCCUPANCY_PARTITIONS_AHEAD": int(os.environ.get("GEOCM_OCCUPANCY_PARTITIONS_AHEAD", "3")),
+    "OCCUPANCY_RETENTION_MONTHS": int(os.environ.get("GEOCM_OCCUPANCY_RETENTION_MONTHS", "36")),
     # The public shared-parking answer is built once per data version and per this many
     # seconds, then served from the cache (and by proxies: Cache-Control max-age). 0 = off.
     "PUBLIC_ANSWER_SECONDS": int(os.environ.get("GEOCM_PUBLIC_ANSWER_SECONDS", "10")),

@@ -31,7 +31,7 @@ def parking_data_version() -> int:
     with connection.cursor() as cursor:
         # A fresh sequence reads 1 before and after its first nextval; is_called tells them apart.
         cursor.execute(
-            f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {VERSION_SEQUENCE}"  # noqa: S608
+            f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {VERSION_SEQUENCE}"  # noqa: S608 (a constant name)
         )
         return cursor.fetchone()[0]
 
