@@ -141,9 +141,7 @@ def test_monthly_summary_matches_the_reports(car_park, areas):
             report(facility, local(2032, 2, 3 + i), free)
     report(car_park, local(2032, 3, 1, 0, 10), 99)  # March: another month
     assert partitions.occupancy_monthly_refresh(month=dt.date(2032, 2, 1)) == 2
-    rows = {
-        r.facility: r for r in OccupancyMonthly.objects.filter(month=dt.date(2032, 2, 1))
-    }
+    rows = {r.facility: r for r in OccupancyMonthly.objects.filter(month=dt.date(2032, 2, 1))}
     for facility, frees in counts.items():
         row = rows[facility]
         assert row.reports == len(frees)
