@@ -19,16 +19,20 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections, router
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
+
+from .models import Facility
 
 VERSION_SEQUENCE = "parking_public_version"
 
 
 def parking_data_version() -> int:
     """The parking data's version: advances with every write to the public parking data."""
-    with connection.cursor() as cursor:
+    # Read where the answer's rows are read (the replica, when the router sends them there),
+    # so the version never runs ahead of the data it stands for.
+    with connections[router.db_for_read(Facility)].cursor() as cursor:
         # A fresh sequence reads 1 before and after its first nextval; is_called tells them apart.
         cursor.execute(
             f"SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM {VERSION_SEQUENCE}"  # noqa: S608 (a constant name)
