@@ -10,8 +10,10 @@ web request go to the replica, except where a stale answer would be wrong:
   the primary for ``GEOCM["REPLICA_PIN_SECONDS"]`` (the field app changes a status, then
   reloads the asset: it must see its own change even if the replica is a moment behind);
 - reads inside a transaction on the primary (``atomic``) stay on the primary;
-- sessions and the job queue are always read on the primary: a session or a job that
-  the replica has not received yet would look like a logged-out user or a lost job.
+- sessions, the job queue and the security bookkeeping are always read on the primary:
+  a session or a job that the replica has not received yet would look like a logged-out
+  user or a lost job (and throttle counters are written by every API request: those
+  writes do not pin anyone to the primary).
 
 Outside web requests (management commands, job workers, the shell, tests) everything
 stays on the primary: those read in order to write and must not act on stale data.
@@ -26,8 +28,11 @@ from django.conf import settings
 from django.db import connections
 
 REPLICA = "replica"
-# App labels whose rows must be read where they were written.
-PRIMARY_ONLY_APPS = frozenset({"sessions", "jobs"})
+# App labels whose rows are read and written on the primary only: sessions, the job
+# queue, and the security bookkeeping (login lockout, API throttle counters, written on
+# every API request; an UNLOGGED table, which a standby cannot read at all). Writing them
+# does not pin the browser to the primary: nothing the user reads back comes from them.
+PRIMARY_ONLY_APPS = frozenset({"sessions", "jobs", "security", "axes"})
 
 _state = threading.local()
 
@@ -63,7 +68,8 @@ class PrimaryReplicaRouter:
         return REPLICA
 
     def db_for_write(self, model, **hints):
-        _state.wrote = True
+        if model._meta.app_label not in PRIMARY_ONLY_APPS:
+            _state.wrote = True
         return "default"
 
     def allow_relation(self, obj1, obj2, **hints):
