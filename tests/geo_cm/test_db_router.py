@@ -3,10 +3,11 @@ on a real primary and streaming replica). No django_db mark: outside a test tran
 as a web request is."""
 
 
-def test_routing_rules_without_a_database_round_trip(settings):
+def test_routing_rules_without_a_database_round_trip(monkeypatch):
     """The router's decisions, step by step (the scenario above shows them on real servers)."""
     from django.contrib.sessions.models import Session
 
+    from geo_cm import db_router
     from geo_cm.db_router import PrimaryReplicaRouter, replica_reads_begin, replica_reads_end
     from toilets.models import Toilet
 
@@ -15,7 +16,8 @@ def test_routing_rules_without_a_database_round_trip(settings):
     replica_reads_begin(allowed=True)
     assert router.db_for_read(Toilet) == "default"
     replica_reads_end()
-    settings.DATABASES = {**settings.DATABASES, "replica": settings.DATABASES["default"]}
+    # As with DATABASE_REPLICA_URL set (settings.DATABASES["replica"]).
+    monkeypatch.setattr(db_router, "replica_configured", lambda: True)
     # Outside a request (commands, workers): the primary.
     assert router.db_for_read(Toilet) == "default"
     replica_reads_begin(allowed=True)
