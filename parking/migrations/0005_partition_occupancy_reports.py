@@ -56,6 +56,8 @@ CREATE INDEX parking_occupancyreport_observed_at_45530a6a ON parking_occupancyre
 CREATE TABLE parking_occupancyreport_default PARTITION OF parking_occupancyreport DEFAULT;
 INSERT INTO parking_occupancyreport SELECT id, observed_at, free_berths, occupied_berths, source,
     received_at, facility_id FROM parking_occupancyreport_unpartitioned;
+-- Check the copied rows' foreign keys now: DDL below refuses tables with pending checks.
+SET CONSTRAINTS ALL IMMEDIATE;
 DROP TABLE parking_occupancyreport_unpartitioned;
 CREATE TRIGGER parking_occupancyreport_public_version
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON parking_occupancyreport
@@ -160,6 +162,7 @@ CREATE TABLE parking_occupancyreport (
         REFERENCES parking_facility (id) DEFERRABLE INITIALLY DEFERRED
 );
 INSERT INTO parking_occupancyreport SELECT * FROM parking_occupancyreport_partitioned;
+SET CONSTRAINTS ALL IMMEDIATE;
 SELECT setval(pg_get_serial_sequence('parking_occupancyreport', 'id'),
               coalesce((SELECT max(id) FROM parking_occupancyreport), 0) + 1, false);
 DROP TABLE parking_occupancyreport_partitioned;
