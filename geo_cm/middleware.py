@@ -8,6 +8,7 @@ by the switcher) or ``?lang=`` choose; everything else gets settings.LANGUAGE_CO
 import gzip
 import secrets
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import time
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -15,6 +16,7 @@ from django.middleware.gzip import GZipMiddleware, re_accepts_gzip
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+from . import db_router
 from .jobs.health import health_summary
 
 
@@ -149,3 +151,43 @@ def _gzip_with_random_name(data: bytes, level: int, max_random_bytes: int) -> by
     header[3] = gzip.FNAME
     name = secrets.token_hex(secrets.randbelow(max_random_bytes) // 2 + 1).encode() + b"\x00"
     return bytes(header) + name + body[10:]
+class ReplicaReadsMiddleware:
+    """Lets a request's reads go to the read replica, and pins a writer to the primary.
+
+    Only plain reads (GET, HEAD, OPTIONS) of a browser that has not written lately may
+    read the replica (geo_cm/db_router.py). A request that wrote sets the
+    ``geocm_primary_until`` cookie (a time stamp; a client forging it only sends its own
+    reads to the primary), so the same browser reads its own writes on its next requests
+    even while the replica is still replaying them. Does nothing without a replica.
+    """
+
+    COOKIE = "geocm_primary_until"
+    SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not db_router.replica_configured():
+            return self.get_response(request)
+        now = time.time()
+        try:
+            pinned = float(request.COOKIES.get(self.COOKIE, "0")) > now
+        except ValueError:
+            pinned = False
+        db_router.replica_reads_begin(allowed=request.method in self.SAFE and not pinned)
+        try:
+            response = self.get_response(request)
+        finally:
+            wrote = db_router.replica_reads_end()
+        if wrote:
+            seconds = settings.GEOCM["REPLICA_PIN_SECONDS"]
+            response.set_cookie(
+                self.COOKIE,
+                f"{now + seconds:.3f}",
+                max_age=seconds,
+                httponly=True,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
+        return response

@@ -81,6 +81,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "geo_cm.middleware.HealthCheckMiddleware",
+    # Before anything reads the database for the request (sessions, users).
+    "geo_cm.middleware.ReplicaReadsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before everything that writes the body: JSON answers leave compressed.
     "geo_cm.middleware.JSONGZipMiddleware",
@@ -132,6 +134,18 @@ if os.environ.get("GEOCM_DB_STATEMENT_TIMEOUT_MS"):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
         f"-c statement_timeout={int(os.environ['GEOCM_DB_STATEMENT_TIMEOUT_MS'])}"
     )
+# A streaming replica for reads (docs/operations.md, "Deploying for a city"): the router
+# sends a web request's plain reads there, keeps writes and read-your-writes on the primary.
+if os.environ.get("DATABASE_REPLICA_URL", "").strip():
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"].strip(),
+        engine="django.contrib.gis.db.backends.postgis",
+        conn_max_age=int(os.environ.get("GEOCM_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+    # Tests make no separate replica database: the alias reads the test database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["geo_cm.db_router.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -362,6 +376,17 @@ GEOCM = {
     "PHOTO_MAX_PIXELS": int(os.environ.get("GEOCM_PHOTO_MAX_PIXELS", str(40_000_000))),
     # A free-berth count older than this is shown as "not live" on the public map.
     "OCCUPANCY_LIVE_MINUTES": int(os.environ.get("GEOCM_OCCUPANCY_LIVE_MINUTES", "15")),
+    # Occupancy reports are kept in monthly partitions: months prepared ahead of time, and
+    # months older than the retention dropped by `manage.py parking_occupancy_maintain`
+    # (0 keeps every month). 36 months covers three years of charts.
+    "OCCUPANCY_PARTITIONS_AHEAD": int(os.environ.get("GEOCM_OCCUPANCY_PARTITIONS_AHEAD", "3")),
+    "OCCUPANCY_RETENTION_MONTHS": int(os.environ.get("GEOCM_OCCUPANCY_RETENTION_MONTHS", "36")),
+    # After a request writes, the same browser reads the primary for this many seconds
+    # (longer than the replica's usual lag), so it sees its own change.
+    "REPLICA_PIN_SECONDS": int(os.environ.get("GEOCM_REPLICA_PIN_SECONDS", "10")),
+    # The public shared-parking answer is built once per data version and per this many
+    # seconds, then served from the cache (and by proxies: Cache-Control max-age). 0 = off.
+    "PUBLIC_ANSWER_SECONDS": int(os.environ.get("GEOCM_PUBLIC_ANSWER_SECONDS", "10")),
     # Imports (geo_cm.imports.safety): largest upload accepted, in bytes.
     "IMPORT_MAX_UPLOAD_BYTES": int(os.environ.get("GEOCM_IMPORT_MAX_UPLOAD_BYTES", "200000000")),
     # Largest total of the files inside an uploaded archive, in bytes.

@@ -185,7 +185,16 @@ class SharingWindow(models.Model):
 
 
 class OccupancyReport(models.Model):
-    """A count of free (and occupied) berths at a facility at a moment, from a feed or a person."""
+    """A count of free (and occupied) berths at a facility at a moment, from a feed or a person.
+
+    The table grows forever (a city's gates report every few minutes), so it is partitioned
+    by month of ``observed_at`` (local time) in PostgreSQL (migration 0004,
+    parking/partitions.py). PostgreSQL requires a partitioned table's primary key to hold
+    the partition key, so the table's key is (id, observed_at); Django keeps ``id`` as the
+    model's primary key, which stays unique because every id comes from one sequence (no
+    writer sets ids). Admin pages, ``save()``, ``delete()`` and lookups by id work as before:
+    a lookup by id alone reads every partition's (id, observed_at) index, one probe each.
+    """
 
     facility = models.ForeignKey(
         Facility,
@@ -207,3 +216,55 @@ class OccupancyReport(models.Model):
 
     def __str__(self):
         return f"{self.facility.code} {self.observed_at:%Y-%m-%d %H:%M} {self.free_berths}"
+
+
+class OccupancyLatest(models.Model):
+    """The newest report of each facility, kept by triggers on the reports (migration 0004).
+
+    Reading the latest count of every facility is then a join on a small table instead of
+    a search through every month of reports; the triggers handle inserts, corrections and
+    deletions, so every writer (feed, admin, imports, the demo) keeps it right.
+    """
+
+    facility = models.OneToOneField(
+        Facility,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="occupancy_latest",
+        verbose_name=_("facility"),
+    )
+    report_id = models.BigIntegerField(_("report"))
+    observed_at = models.DateTimeField(_("observed at"))
+    free_berths = models.PositiveIntegerField(_("free berths"))
+    occupied_berths = models.PositiveIntegerField(_("occupied berths"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("latest occupancy")
+        verbose_name_plural = _("latest occupancy")
+
+
+class OccupancyMonthly(models.Model):
+    """Occupancy of one facility over one local calendar month, for the charts.
+
+    A summary table refreshed per month by ``parking.partitions.occupancy_monthly_refresh``
+    (the daily maintenance refreshes this month and the last; closed months do not change).
+    ``occupied_share_avg`` is the mean of 1 - free/total berths over the month's reports.
+    """
+
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, related_name="+", verbose_name=_("facility")
+    )
+    month = models.DateField(_("month"), help_text=_("First day of the month (local time)."))
+    reports = models.PositiveIntegerField(_("reports"))
+    free_avg = models.FloatField(_("mean free berths"))
+    free_min = models.PositiveIntegerField(_("fewest free berths"))
+    free_max = models.PositiveIntegerField(_("most free berths"))
+    occupied_share_avg = models.FloatField(_("mean occupied share"), null=True)
+
+    class Meta:
+        verbose_name = _("monthly occupancy")
+        verbose_name_plural = _("monthly occupancy")
+        ordering = ["facility", "month"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "month"], name="parking_monthly_once")
+        ]

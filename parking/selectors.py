@@ -4,10 +4,10 @@ import datetime as dt
 
 from django.contrib.gis.db.models.functions import Distance
 from django.contrib.gis.geos import Point
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from .models import Facility, FacilityStatus, OccupancyReport, SharingWindow
+from .models import Facility, FacilityStatus, OccupancyMonthly, SharingWindow
 
 
 def sharing_window_q(*, when: dt.datetime) -> Q:
@@ -42,6 +42,20 @@ def sharing_window_q(*, when: dt.datetime) -> Q:
     return same_day | evening | morning
 
 
+# The facility columns the public "open at" answer shows (OpenFacilitySerializer).
+PUBLIC_COLUMNS = (
+    "id",
+    "code",
+    "name",
+    "address",
+    "kind",
+    "total_berths",
+    "fee_summary",
+    "public_phone",
+    "geom",
+)
+
+
 def facility_list_open_at(
     *, when: dt.datetime, audience: str | None = None, near: Point | None = None
 ):
@@ -50,19 +64,25 @@ def facility_list_open_at(
     One query for the facilities (with the latest occupancy report annotated) and one for
     their open windows. ``audience`` keeps windows for "public" or "residents"; ``near``
     (EPSG:4326) orders by geodesic distance and annotates ``distance`` (metres).
+
+    Only the columns the public answer shows are read, and the subdistrict's name rather
+    than the subdistrict (whose boundary would be parsed into a geometry per facility):
+    the public answer is asked for by everyone at once, so its per-request work counts.
     """
     windows = SharingWindow.objects.filter(sharing_window_q(when=when))
     if audience:
         windows = windows.filter(audience=audience)
-    latest = OccupancyReport.objects.filter(facility=OuterRef("pk")).order_by("-observed_at")
     qs = (
         Facility.objects.filter(status=FacilityStatus.OPEN)
         .filter(Exists(windows.filter(facility=OuterRef("pk"))))
         .annotate(
-            latest_free=Subquery(latest.values("free_berths")[:1]),
-            latest_at=Subquery(latest.values("observed_at")[:1]),
+            # The latest-state table, kept by triggers: one join, however many months of
+            # reports the partitions hold.
+            latest_free=F("occupancy_latest__free_berths"),
+            latest_at=F("occupancy_latest__observed_at"),
         )
-        .select_related("subdistrict")
+        .only(*PUBLIC_COLUMNS)
+        .annotate(subdistrict_name=F("subdistrict__name"))
         .prefetch_related(
             Prefetch(
                 "sharing_windows", queryset=windows.order_by("start_time"), to_attr="open_windows"
@@ -74,3 +94,31 @@ def facility_list_open_at(
             "distance", "code"
         )
     return qs.order_by("code")
+
+
+def occupancy_monthly_series(*, facility_codes: list[str] | None = None, months: int = 12):
+    """Monthly occupancy rows for the charts: the last ``months`` summarised months.
+
+    Values per facility and local calendar month (OccupancyMonthly: report count, mean /
+    fewest / most free berths, mean occupied share 0..1), oldest month first. Reads the
+    summary table only, never the reports.
+    """
+    qs = OccupancyMonthly.objects.select_related(None).annotate(facility_code=F("facility__code"))
+    if facility_codes is not None:
+        qs = qs.filter(facility__code__in=facility_codes)
+    recent = list(qs.order_by("-month").values_list("month", flat=True).distinct()[:months])
+    if not recent:
+        return []
+    return list(
+        qs.filter(month__gte=min(recent))
+        .order_by("month", "facility_code")
+        .values(
+            "facility_code",
+            "month",
+            "reports",
+            "free_avg",
+            "free_min",
+            "free_max",
+            "occupied_share_avg",
+        )
+    )

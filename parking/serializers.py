@@ -49,7 +49,7 @@ class OpenFacilitySerializer(serializers.Serializer):
             "total_berths": facility.total_berths,
             "fee_summary": facility.fee_summary,
             "public_phone": facility.public_phone,
-            "subdistrict": facility.subdistrict.name if facility.subdistrict else None,
+            "subdistrict": facility.subdistrict_name,
             "windows": SharingWindowOutSerializer(facility.open_windows, many=True).data,
             "berths_shared": sum(w.berths_shared for w in facility.open_windows),
             "free_berths": free,

@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -20,7 +21,7 @@ from geo_cm import gcj02
 from geo_cm.api.params import parse_point, reject_unknown
 from geo_cm.basemaps import basemap_config
 
-from . import selectors, services
+from . import caching, selectors, services
 from .models import SharingWindow
 from .serializers import OccupancyReportInSerializer, OpenFacilitySerializer
 
@@ -93,7 +94,11 @@ def _parse_when(value):
 
 
 class OpenFacilitiesView(APIView):
-    """Facilities that share berths at a moment (now by default), public fields only."""
+    """Facilities that share berths at a moment (now by default), public fields only.
+
+    The same answer goes to everyone, so it is cached for a few seconds per parking data
+    version (parking/caching.py) and carries an ETag and ``Cache-Control: public``.
+    """
 
     permission_classes = [permissions.AllowAny]
 
@@ -116,22 +121,37 @@ class OpenFacilitiesView(APIView):
         if audience not in (None, *SharingWindow.Audience.values):
             raise ValidationError({"audience": [_("audience must be public or residents.")]})
         near = parse_point(query.get("near"), "near")
-        facilities = selectors.facility_list_open_at(when=when, audience=audience, near=near)
-        now = timezone.now()
-        context = {
-            "navigation": lambda facility: navigation_links(
-                point=facility.geom, name=facility.name, origin=near
-            ),
-            "now": now,
-        }
-        return Response(
-            {
-                "type": "FeatureCollection",
-                "at": timezone.localtime(when).isoformat(),
-                "now": timezone.localtime(now).isoformat(),
-                "features": OpenFacilitySerializer(facilities, many=True, context=context).data,
-            }
+        # Parsed values, not the raw query, make the key: "?at=…&audience=" and its
+        # reordering share one cached answer.
+        key = "|".join(
+            [
+                when.isoformat() if query.get("at") else "now",
+                audience or "",
+                f"{near.x:.6f},{near.y:.6f}" if near is not None else "",
+            ]
         )
+
+        def build() -> bytes:
+            facilities = selectors.facility_list_open_at(when=when, audience=audience, near=near)
+            # "now" is when the answer was built: counts' ages are judged against it, so a
+            # cached answer stays consistent with itself.
+            now = timezone.now()
+            context = {
+                "navigation": lambda facility: navigation_links(
+                    point=facility.geom, name=facility.name, origin=near
+                ),
+                "now": now,
+            }
+            return JSONRenderer().render(
+                {
+                    "type": "FeatureCollection",
+                    "at": timezone.localtime(when).isoformat(),
+                    "now": timezone.localtime(now).isoformat(),
+                    "features": OpenFacilitySerializer(facilities, many=True, context=context).data,
+                }
+            )
+
+        return caching.public_answer_cached(request, key=key, build=build)
 
 
 class OccupancyFeedView(APIView):

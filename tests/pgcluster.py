@@ -179,3 +179,38 @@ def wait_for(predicate, *, timeout, interval=0.2, what="condition"):
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class StandbyCluster(ScratchCluster):
+    """A streaming replica of ``primary``: ``pg_basebackup -R`` (standby.signal and the
+    primary's connection in postgresql.auto.conf), on a port of its own. Read-only."""
+
+    def __init__(self, primary: ScratchCluster):
+        self.bindir = primary.bindir
+        self.root = Path(tempfile.mkdtemp(prefix="geocm-standby-pg-"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        if os.geteuid() == 0:
+            shutil.chown(self.root, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(self.bindir / "pg_basebackup"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(primary.port),
+                    "-U",
+                    "postgres",
+                    "-D",
+                    str(self.data),
+                    "-R",
+                    "-X",
+                    "stream",
+                    "--checkpoint=fast",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            cwd="/",
+        )

@@ -123,3 +123,28 @@ def test_check_deploy_is_clean_with_the_documented_production_environment():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout, result.stdout + result.stderr
+
+
+def test_web_and_worker_can_run_as_many_copies_as_wanted():
+    """`docker-compose up --scale web=3 --scale worker=2`: no copy claims a fixed host port
+    or a container name; one load balancer publishes the port and reaches every copy."""
+    compose = shutil.which("docker-compose")
+    assert compose, "docker-compose (Debian package) is required to validate the compose file"
+    env = {**os.environ, "DJANGO_SECRET_KEY": "x"}
+    result = subprocess.run(
+        [compose, "-f", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    for name in ("web", "worker"):
+        assert "ports" not in services[name], name
+        assert "container_name" not in services[name], name
+    assert services["lb"]["ports"], "the load balancer publishes the HTTP port"
+    conf = (ROOT / "deploy" / "nginx" / "compose-lb.conf").read_text()
+    # Looked up again while running, so copies started later are found.
+    assert "resolver 127.0.0.11" in conf and "set $web http://web:8000" in conf
+    assert "DATABASE_REPLICA_URL" in services["web"]["environment"]
