@@ -29,7 +29,7 @@ from .services import import_file, import_inspect, import_layers, layer_for_impo
 
 PREVIEW_FEATURES = 300
 # Suffixes a browser upload may have (a loose .shp needs its siblings: upload a zip).
-UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".xlsx")
+UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml", ".kmz", ".csv", ".xlsx")
 
 
 class UploadRefused(UnsafeFile):
@@ -85,7 +85,7 @@ def upload_store(*, user, layer_slug: str, uploaded, options: dict) -> ImportUpl
         raise UploadRefused(
             _(
                 "Upload a zipped shapefile (.zip with .shp, .shx, .dbf and .prj), a GeoPackage, "
-                "GeoJSON, KML, CSV or XLSX file."
+                "GeoJSON, KML, KMZ, CSV or XLSX file."
             )
         )
     if uploaded.size > limit("IMPORT_MAX_UPLOAD_BYTES"):
