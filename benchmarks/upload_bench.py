@@ -104,11 +104,11 @@ def _big_geojson(path: Path, n: int) -> Path:
         for i in range(n):
             if i:
                 fh.write(",")
+            lon, lat = 118.6 + (i % 1000) * 1e-4, 32.0 + (i // 1000 % 1000) * 1e-4
             fh.write(
-                '{"type":"Feature","properties":{"编号":"GC-%07d","名称":"浦口区第%d号公共厕所",'
-                '"地址":"江浦街道文德路%d号","category":"city"},"geometry":{"type":"Point",'
-                '"coordinates":[%.6f,%.6f]}}' % (i, i, i % 997, 118.6 + (i % 1000) * 1e-4,
-                                                 32.0 + (i // 1000 % 1000) * 1e-4)  # fmt: skip
+                f'{{"type":"Feature","properties":{{"编号":"GC-{i:07d}","名称":"浦口区第{i}号公共厕所",'
+                f'"地址":"江浦街道文德路{i % 997}号","category":"city"}},'
+                f'"geometry":{{"type":"Point","coordinates":[{lon:.6f},{lat:.6f}]}}}}'
             )
         fh.write("]}")
     return path

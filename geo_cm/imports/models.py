@@ -139,3 +139,46 @@ class ImportUpload(models.Model):
             "source_layer": self.source_layer or None,
             "centroids": self.centroids,
         }
+
+
+class UploadInspection(models.Model):
+    """What the inspection page shows for one upload read with one set of read options,
+    computed once by the job worker (``imports.inspect``) and kept for every later view.
+
+    ``key`` is the SHA-256 of the read options and the language the sentences are in; a
+    change of options makes a new row (and a new job), so going back to earlier options
+    finds their inspection ready.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("being read")
+        DONE = "done", _("read")
+        FAILED = "failed", _("could not be read")
+
+    upload = models.ForeignKey(ImportUpload, on_delete=models.CASCADE, related_name="inspections")
+    key = models.CharField(max_length=64)
+    options = models.JSONField(_("read options"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    # The page's facts, preview and proposed mapping (geo_cm.imports.uploads).
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(_("why it could not be read"), blank=True)
+    # When the file holds several layers and none was chosen: [{name, geometry_type, count}].
+    layers = models.JSONField(default=list, blank=True)
+    allow_all = models.BooleanField(default=False)
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inspection of an upload")
+        verbose_name_plural = _("inspections of uploads")
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "key"], name="imports_one_inspection_per_key")
+        ]
+
+    def __str__(self):
+        return f"inspection:{self.pk} upload:{self.upload_id} {self.status}"

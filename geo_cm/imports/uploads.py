@@ -15,19 +15,24 @@ from pathlib import Path
 import numpy as np
 import shapely
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from geo_cm import gcj02
+from geo_cm.jobs.models import Job
 from geo_cm.jobs.queue import job_enqueue
 from geo_cm.registry import registry
 
 from . import crs as crs_module
-from .models import ImportRecord, ImportUpload
-from .readers import SeveralLayers, source_read
-from .safety import UnsafeFile, limit
+from .models import ImportRecord, ImportUpload, UploadInspection
+from .readers import FileLayer, ReadError, SeveralLayers, source_read
+from .safety import UnsafeFile, limit, zip_check
 from .services import import_file, import_inspect, import_layers, layer_for_import
 
 PREVIEW_FEATURES = 300
+# Formats that are zip archives inside (their central directory is checked on upload).
+ZIP_SUFFIXES = {".zip": None, ".kmz": "KMZ", ".xlsx": _lazy("Excel workbook (.xlsx)")}
 # Suffixes a browser upload may have (a loose .shp needs its siblings: upload a zip).
 UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml", ".kmz", ".csv", ".xlsx")
 
@@ -64,24 +69,19 @@ def upload_file(upload: ImportUpload):
         yield path
 
 
-def _read(upload: ImportUpload, workdir: Path, path: Path):
-    return source_read(
-        path=path,
-        workdir=workdir,
-        file_name=upload.file_name,
-        encoding=upload.encoding or None,
-        crs=upload.crs or None,
-        layer=upload.source_layer or None,
-    )
-
-
 def upload_store(*, user, layer_slug: str, uploaded, options: dict) -> ImportUpload:
-    """Check and keep an uploaded file. Raises one of USER_ERRORS (nothing kept) when the
-    file is refused or cannot be read with the given options."""
+    """Check and keep an uploaded file, and queue its inspection. Raises one of USER_ERRORS
+    (nothing kept) when the upload itself is refused.
+
+    Only what costs no parsing happens here: the permission, the suffix, the size and, for
+    the zip-based formats, the archive's central directory (zip bombs, paths outside the
+    archive, links). Reading the file is the worker's (``imports.inspect``).
+    """
     import_permission_check(user=user, layer_slug=layer_slug)
     # The name is shown and recorded: no path, no control characters (a NUL cannot be stored).
     name = "".join(ch for ch in Path(uploaded.name or "").name if ch.isprintable())[:300]
-    if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
         raise UploadRefused(
             _(
                 "Upload a zipped shapefile (.zip with .shp, .shx, .dbf and .prj), a GeoPackage, "
@@ -90,32 +90,136 @@ def upload_store(*, user, layer_slug: str, uploaded, options: dict) -> ImportUpl
         )
     if uploaded.size > limit("IMPORT_MAX_UPLOAD_BYTES"):
         raise UploadRefused(
-            _("The file is larger than the %(mb)d MB limit.")
+            _("The file is larger than the %(mb)d MB limit (GEOCM_IMPORT_MAX_UPLOAD_BYTES).")
             % {"mb": limit("IMPORT_MAX_UPLOAD_BYTES") // 1_000_000}
         )
-    digest = hashlib.sha256()
-    chunks = []
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-        chunks.append(chunk)
+    uploaded.seek(0)
+    content = uploaded.read()  # one copy in memory: hashed and stored as it is
+    if suffix in ZIP_SUFFIXES or content[:4] == b"PK\x03\x04" and suffix != ".xlsx":
+        with tempfile.TemporaryDirectory(prefix="geocm-upload-") as folder:
+            archive = Path(folder) / f"upload{suffix}"
+            archive.write_bytes(content)
+            zip_check(path=archive, kind=ZIP_SUFFIXES.get(suffix))
     upload = ImportUpload(
         user=user,
         layer=layer_slug,
         file_name=name,
-        size=uploaded.size,
-        sha256=digest.hexdigest(),
-        content=b"".join(chunks),
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+        content=content,
         encoding=options.get("encoding") or "",
         crs=options.get("crs") or "",
         offset=options.get("offset") or "",
     )
-    with upload_file(upload) as path, tempfile.TemporaryDirectory() as workdir:
-        try:
-            _read(upload, Path(workdir), path)  # refuses what cannot be read, before keeping it
-        except SeveralLayers:
-            pass  # readable: the inspection page asks which layer
-    upload.save()
+    with transaction.atomic():
+        upload.save()
+        upload_inspection(upload)
     return upload
+
+
+def upload_read_options(upload: ImportUpload) -> dict:
+    """The choices that change what reading the file gives (and the page's language)."""
+    return {
+        "encoding": upload.encoding or "",
+        "crs": upload.crs or "",
+        "offset": upload.offset or "",
+        "source_layer": upload.source_layer or "",
+        "language": translation.get_language() or "",
+    }
+
+
+def upload_inspection(upload: ImportUpload) -> UploadInspection:
+    """The inspection of ``upload`` with its current read options: the cached one, or a new
+    one with its job queued (``imports.inspect``). Never reads the file itself."""
+    options = upload_read_options(upload)
+    key = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
+    row = UploadInspection.objects.filter(upload=upload, key=key).select_related("job").first()
+    if row is not None and row.status == UploadInspection.Status.QUEUED and row.job is not None:
+        if row.job.status == Job.Status.FAILED:
+            # Its worker died on it (twice): a file that kills workers is not read again.
+            row.status = UploadInspection.Status.FAILED
+            row.error = _(
+                "Reading the file stopped its worker; it is not read again. Is it very large "
+                "or damaged? (%(message)s)"
+            ) % {"message": row.job.message[:200]}
+            row.save(update_fields=["status", "error"])
+            return row
+    if row is not None and not _inspection_lost(row):
+        return row
+    with transaction.atomic():
+        if row is None:
+            row, created = UploadInspection.objects.get_or_create(
+                upload=upload, key=key, defaults={"options": options}
+            )
+            if not created:  # another request queued it meanwhile
+                return row
+        row.job = (
+            job_enqueue(name="imports.inspect", args={"inspection": row.pk}, by=upload.user)
+            or Job.objects.filter(name="imports.inspect", args__inspection=row.pk).first()
+        )
+        row.status = UploadInspection.Status.QUEUED
+        row.save(update_fields=["job", "status"])
+    return row
+
+
+def _inspection_lost(row: UploadInspection) -> bool:
+    """A queued inspection whose job is gone (deleted, or finished without recording):
+    queued again when the page is next opened."""
+    if row.status != UploadInspection.Status.QUEUED:
+        return False
+    return row.job is None or row.job.status == Job.Status.DONE
+
+
+def inspection_compute(*, upload: ImportUpload, options: dict, progress=None) -> dict:
+    """Read ``upload`` with ``options`` (the worker's side): the facts, the preview and the
+    proposed mapping as JSON. Raises one of USER_ERRORS when it cannot be read so."""
+    tick = progress or (lambda *_a: None)
+    layer = layer_for_import(slug=upload.layer)
+    with upload_file(upload) as path, tempfile.TemporaryDirectory() as workdir:
+        tick(0.1, "read")
+        # Shapefiles and GeoPackages are read in parts: the count comes from the file's
+        # header and only the first rows are taken for the samples and the preview.
+        source = source_read(
+            path=path,
+            workdir=Path(workdir),
+            file_name=upload.file_name,
+            encoding=options.get("encoding") or None,
+            crs=options.get("crs") or None,
+            layer=options.get("source_layer") or None,
+            lazy=True,
+        )
+        tick(0.6, "inspect")
+        inspection = import_inspect(layer=layer, source=source)
+        inspection["partial"] = source.read_rows is not None and source.count > len(source.geoms)
+        inspection["preview"] = preview_geojson(source, offset=options.get("offset") or None)
+        tick(0.9, "layers")
+        inspection["layers"] = [
+            {"name": item.name, "geometry_type": item.geometry_type, "count": item.count}
+            for item in import_layers(path=path, file_name=upload.file_name)
+        ]
+    inspection["allow_all"] = upload.file_name.lower().endswith((".kml", ".kmz"))
+    return json.loads(json.dumps(inspection, default=str))
+
+
+def inspection_for_page(upload: ImportUpload, row: UploadInspection) -> dict:
+    """The cached inspection as the page uses it: the layers as FileLayer, the mapping the
+    user edited (or the proposal) and the column names."""
+    inspection = dict(row.result)
+    inspection["layers"] = [FileLayer(**item) for item in inspection.get("layers", [])]
+    inspection["proposed_mapping"] = inspection["mapping"]
+    if upload.mapping is not None:
+        inspection["mapping"] = upload.mapping
+    inspection["columns"] = [f["name"] for f in inspection["fields"]]
+    return inspection
+
+
+def inspection_error(row: UploadInspection) -> ReadError:
+    """Why the file could not be read with these options, as the reader said it (with the
+    file's layers when the reason is that several were found)."""
+    if row.layers:
+        layers = [FileLayer(**item) for item in row.layers]
+        return SeveralLayers(row.error, layers, row.allow_all)
+    return ReadError(row.error)
 
 
 def preview_geojson(source, *, offset: str | None, n: int = PREVIEW_FEATURES) -> dict:
@@ -152,23 +256,6 @@ def _short(value) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     return str(value)[:80]
-
-
-def upload_inspect(upload: ImportUpload) -> dict:
-    """What the inspection page shows: import_inspect, the preview and the mapping in use.
-    Raises one of USER_ERRORS when the file cannot be read with the upload's options."""
-    layer = layer_for_import(slug=upload.layer)
-    with upload_file(upload) as path, tempfile.TemporaryDirectory() as workdir:
-        source = _read(upload, Path(workdir), path)
-        inspection = import_inspect(layer=layer, source=source)
-        inspection["preview"] = preview_geojson(source, offset=upload.offset or None)
-        inspection["layers"] = import_layers(path=path, file_name=upload.file_name)
-    inspection["allow_all"] = upload.file_name.lower().endswith(".kml")
-    inspection["proposed_mapping"] = inspection["mapping"]
-    if upload.mapping is not None:
-        inspection["mapping"] = upload.mapping
-    inspection["columns"] = [f["name"] for f in inspection["fields"]]
-    return inspection
 
 
 def upload_validate(upload: ImportUpload) -> ImportRecord:
@@ -230,3 +317,27 @@ def upload_commit_enqueue(upload: ImportUpload):
         item.save(update_fields=["job"])
     upload.job = job
     return job
+
+
+def uploads_purge(*, now=None) -> int:
+    """Delete the uploads older than GEOCM["IMPORT_UPLOAD_EXPIRY_DAYS"] that were not
+    imported and whose commit is not queued or running; returns how many. Their bytes,
+    choices and cached inspections go with them; the ImportRecords of their checks stay
+    (the history of what was tried)."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - dt.timedelta(
+        days=float(settings.GEOCM["IMPORT_UPLOAD_EXPIRY_DAYS"])
+    )
+    busy = [Job.Status.QUEUED, Job.Status.RUNNING]
+    expired = list(
+        ImportUpload.objects.filter(created_at__lt=cutoff, result__isnull=True)
+        .exclude(job__status__in=busy)
+        .values_list("pk", flat=True)
+    )
+    if expired:
+        ImportUpload.objects.filter(pk__in=expired).delete()
+    return len(expired)

@@ -46,9 +46,18 @@ def _zip(tmp_path, frame=None, **kwargs):
 
 
 def _upload(client, path, **fields):
+    """Upload ``path``, then let the worker read it (the page shows the result from then on)."""
     data = {"layer": "toilets", "file": SimpleUploadedFile(path.name, path.read_bytes())}
     data.update(fields)
-    return client.post("/imports/", data)
+    response = client.post("/imports/", data)
+    jobs_drain()
+    return response
+
+
+def _read_then_get(client, url):
+    """The page after the worker read the file with the options just chosen."""
+    jobs_drain()
+    return client.get(url)
 
 
 def _config(response) -> dict:
@@ -194,11 +203,9 @@ def test_row_errors_are_reported_on_the_page_and_as_csv_and_block_the_commit(are
     [
         ("tool.exe", b"MZ\x90\x00", "Upload a zipped shapefile"),
         ("garbage.zip", b"PK\x03\x04 this is not a zip at all", "zip"),
-        ("empty.geojson", b'{"type": "FeatureCollection", "features": []}', "no features"),
-        ("broken.geojson", b"{not json", "not valid JSON"),
     ],
 )
-def test_unreadable_uploads_are_400_pages_and_nothing_is_kept(areas, gis, name, content, expected):
+def test_refused_uploads_are_400_pages_and_nothing_is_kept(areas, gis, name, content, expected):
     response = gis.post(
         "/imports/", {"layer": "toilets", "file": SimpleUploadedFile(name, content)}
     )
@@ -206,11 +213,41 @@ def test_unreadable_uploads_are_400_pages_and_nothing_is_kept(areas, gis, name, 
     message = re.search(r'data-field="file">(.*?)</div>', response.content.decode(), re.S)
     assert message and expected.lower() in message.group(1).lower()
     assert not ImportUpload.objects.exists()
+    assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("empty.geojson", b'{"type": "FeatureCollection", "features": []}', "no features"),
+        ("broken.geojson", b"{not json", "not valid JSON"),
+        (
+            "deep.geojson",
+            b'{"type": "Feature", "properties": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            "nested more than",
+        ),  # fmt: skip
+    ],
+)
+def test_unreadable_files_are_read_by_the_worker_and_say_why_on_a_400_page(
+    areas, gis, name, content, expected
+):
+    response = gis.post(
+        "/imports/", {"layer": "toilets", "file": SimpleUploadedFile(name, content)}
+    )
+    assert response.status_code == 302  # kept: the request only stores the bytes
+    waiting = gis.get(response["Location"])
+    assert waiting.status_code == 202 and 'id="job-progress"' in waiting.content.decode()
+    page = _read_then_get(gis, response["Location"])
+    assert page.status_code == 400
+    error = re.search(r'id="import-error">(.*?)</div>', page.content.decode(), re.S).group(1)
+    assert expected.lower() in error.lower()
+    assert not Toilet.objects.exists()
 
 
 def test_a_shapefile_without_prj_needs_a_crs_and_takes_one_from_the_form(areas, gis, tmp_path):
     archive = _zip(tmp_path, prj=False)
-    refused = _upload(gis, archive)
+    kept = _upload(gis, archive)
+    refused = gis.get(kept["Location"])
     assert refused.status_code == 400
     assert ".prj" in refused.content.decode()
     accepted = _upload(gis, archive, crs="4549")
@@ -248,17 +285,19 @@ def test_reading_again_with_another_encoding_proposes_the_mapping_afresh(areas, 
     response = gis.post(
         f"/imports/uploads/{upload.pk}/", {**form, "encoding": "UTF-8", "action": "reread"}
     )
-    # GBK bytes are not UTF-8: the page says so, offers the options again, keeps the upload.
-    assert response.status_code == 400
-    error = re.search(r'id="import-error">(.*?)</div>', response.content.decode()).group(1)
+    # GBK bytes are not UTF-8: once read, the page says so and offers the options again.
+    assert response.status_code == 302
+    page = _read_then_get(gis, response["Location"])
+    assert page.status_code == 400
+    error = re.search(r'id="import-error">(.*?)</div>', page.content.decode()).group(1)
     assert "UTF-8" in error
     upload.refresh_from_db()
-    assert upload.encoding == "" and "address" not in upload.mapping
+    assert upload.encoding == "UTF-8" and upload.mapping is None
     response = gis.post(
         f"/imports/uploads/{upload.pk}/",
         {"encoding": "GB18030", "crs": "", "offset": "", "mode": "upsert", "action": "reread"},
     )
-    page = gis.get(response["Location"])
+    page = _read_then_get(gis, response["Location"])
     assert page.status_code == 200 and _selected(page.content.decode(), "map__name") == "名称"
 
 
@@ -458,7 +497,7 @@ def test_a_geopackage_with_several_layers_asks_which_one(areas, gis, tmp_path):
         response["Location"], {**form, "source_layer": "公厕_新建", "action": "reread"}
     )
     assert chosen.status_code == 302
-    page = gis.get(response["Location"])
+    page = _read_then_get(gis, response["Location"])
     assert page.status_code == 200
     assert '<dd data-fact="count">3</dd>' in page.content.decode()
     assert ImportUpload.objects.get().source_layer == "公厕_新建"
@@ -504,3 +543,70 @@ def test_a_zone_mix_up_is_shown_on_the_inspection_page(areas, gis, tmp_path):
     response = _upload(gis, _zip(tmp_path, epsg=4549), crs="4548")
     html = gis.get(response["Location"]).content.decode()
     assert 'id="crs-fit"' in html and "EPSG:4549" in html
+
+
+def test_the_upload_request_reads_nothing_and_the_inspection_is_read_once(
+    areas, gis, tmp_path, monkeypatch
+):
+    """The request stores the bytes and queues the inspection; the worker reads the file
+    once per set of read options, and every view shows the kept result."""
+    from geo_cm.imports import uploads
+
+    reads = []
+    real_read = uploads.source_read
+    monkeypatch.setattr(uploads, "source_read", lambda **kw: reads.append(kw) or real_read(**kw))
+    response = gis.post(
+        "/imports/",
+        {"layer": "toilets", "file": SimpleUploadedFile("公厕.zip", _zip(tmp_path).read_bytes())},
+    )
+    assert response.status_code == 302 and reads == []
+    job = Job.objects.get(name="imports.inspect")
+    assert job.status == Job.Status.QUEUED
+    waiting = gis.get(response["Location"])
+    assert waiting.status_code == 202
+    assert _config(waiting) == {"job": f"/api/jobs/{job.pk}", "reload": True}
+    assert Job.objects.filter(name="imports.inspect").count() == 1  # the view queued nothing new
+    jobs_drain()
+    for _view in range(3):
+        page = gis.get(response["Location"])
+        assert page.status_code == 200 and '<dd data-fact="count">5</dd>' in page.content.decode()
+    assert len(reads) == 1
+    # Other read options: read again, once; back to the first ones: the kept result.
+    upload = ImportUpload.objects.get()
+    form = _form(page.content.decode())
+    gis.post(response["Location"], {**form, "crs": "4548", "action": "reread"})
+    _read_then_get(gis, response["Location"])
+    gis.post(response["Location"], {**form, "crs": "", "action": "reread"})
+    assert gis.get(response["Location"]).status_code == 200
+    assert len(reads) == 2 and upload.inspections.count() == 2
+
+
+def test_uploads_not_imported_expire(areas, gis, tmp_path, settings):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from geo_cm.imports.uploads import uploads_purge
+    from geo_cm.jobs.queue import periodic_due
+
+    old, imported, fresh = (_upload(gis, _zip(tmp_path / str(i))) for i in range(3))
+    ids = [int(r["Location"].rstrip("/").split("/")[-1]) for r in (old, imported, fresh)]
+    eight_days_ago = timezone.now() - dt.timedelta(days=8)
+    ImportUpload.objects.filter(pk__in=ids[:2]).update(created_at=eight_days_ago)
+    record = ImportRecord.objects.create(layer="toilets", file_name="x", sha256="", mode="upsert",
+                                         status="committed")  # fmt: skip
+    ImportUpload.objects.filter(pk=ids[1]).update(result=record)
+    assert uploads_purge() == 1
+    assert sorted(ImportUpload.objects.values_list("pk", flat=True)) == ids[1:]
+    assert gis.get(f"/imports/uploads/{ids[0]}/").status_code == 404
+    # The worker queues the purge once per period; the command purges on demand.
+    assert periodic_due() == ["imports.purge_uploads"] and periodic_due() == []
+    assert Job.objects.filter(name="imports.purge_uploads", status="queued").count() == 1
+    ImportUpload.objects.filter(pk=ids[2]).update(created_at=timezone.now() - dt.timedelta(days=2))
+    out = io.StringIO()
+    call_command("purge_uploads", "--days", "1", stdout=out)
+    assert "1 uploads" in out.getvalue()
+    assert list(ImportUpload.objects.values_list("pk", flat=True)) == [ids[1]]
+    jobs_drain()
+    assert Job.objects.get(name="imports.purge_uploads").result == {"deleted": 0}
