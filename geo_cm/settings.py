@@ -308,7 +308,7 @@ GEOCM = {
     # Deepest nesting of [ and { a GeoJSON file may have (a feature needs about eight).
     "IMPORT_MAX_JSON_DEPTH": int(os.environ.get("GEOCM_IMPORT_MAX_JSON_DEPTH", "64")),
     # Most cells (rows x columns, empty ones included) of a CSV or XLSX table.
-    "IMPORT_MAX_TABLE_CELLS": int(os.environ.get("GEOCM_IMPORT_MAX_TABLE_CELLS", "5000000")),
+    "IMPORT_MAX_TABLE_CELLS": int(os.environ.get("GEOCM_IMPORT_MAX_TABLE_CELLS", "2000000")),
     # Days an upload that is not imported is kept before the purge deletes it.
     "IMPORT_UPLOAD_EXPIRY_DAYS": float(os.environ.get("GEOCM_IMPORT_UPLOAD_EXPIRY_DAYS", "7")),
     # Seconds between two runs of a worker's periodic tasks (the upload purge).
