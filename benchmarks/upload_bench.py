@@ -218,6 +218,11 @@ def build_cases(folder: Path, scale: float) -> list[tuple[str, Path]]:
 
 # --- one process per measurement ----------------------------------------------------------
 def _peak_kb() -> int:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: Linux carries that over
+    from the parent across exec, so a child would start at the bench's own peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
@@ -296,7 +301,10 @@ def worker_process() -> dict:
     ran, statuses = 0, []
     while (job := job_run_next(worker="upload-bench")) is not None:
         ran += 1
-        statuses.append(f"{job.name}:{job.status}")
+        # The job's own outcome, or what it says of the file (an inspection that refused
+        # the file is a job done with {"status": "failed"}).
+        outcome = (job.result or {}).get("status") if job.status == Job.Status.DONE else None
+        statuses.append(f"{job.name.split('.')[-1]}:{outcome or job.status}")
         if job.status == Job.Status.FAILED:
             statuses.append(job.message[:80])
     return {

@@ -107,6 +107,10 @@ class ImportUpload(models.Model):
     job = models.ForeignKey(
         "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The whole-file check (a dry run, ``imports.validate``) queued last for this upload.
+    check_job = models.ForeignKey(
+        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     result = models.ForeignKey(
         ImportRecord,
         on_delete=models.SET_NULL,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from geo_cm.basemaps import basemap_config
+from geo_cm.jobs.models import Job
 from geo_cm.registry import registry
 
 from .forms import ImportOptionsForm, UploadForm
@@ -29,11 +30,12 @@ from .uploads import (
     inspection_error,
     inspection_for_page,
     layers_importable_by,
+    upload_check_active,
     upload_commit_enqueue,
     upload_inspection,
     upload_job_active,
     upload_store,
-    upload_validate,
+    upload_validate_enqueue,
 )
 from .validate import INFO, WARNING, importable_fields
 
@@ -51,7 +53,7 @@ def _importer(request):
 
 def _upload(request, pk, *, content=False) -> ImportUpload:
     """The request user's upload (404 for anyone else's); its bytes only when asked."""
-    uploads = ImportUpload.objects.select_related("validation", "job", "result")
+    uploads = ImportUpload.objects.select_related("validation", "job", "check_job", "result")
     upload = (uploads if content else uploads.defer("content")).filter(pk=pk).first()
     if upload is None or (upload.user_id != request.user.pk and not request.user.is_superuser):
         raise Http404(_("No such upload."))
@@ -235,10 +237,7 @@ def import_inspect(request, pk):
         if reread:
             upload_inspection(upload)  # queued now: the worker reads while the page loads
         return redirect("import-inspect", pk=upload.pk)
-    try:
-        upload_validate(upload)
-    except USER_ERRORS as exc:
-        return _inspect_page(request, upload, inspection, form, status=400, error=str(exc))
+    upload_validate_enqueue(upload)  # the worker checks the whole file; the page follows
     return redirect("import-validation", pk=upload.pk)
 
 
@@ -273,10 +272,31 @@ def _record_page(request, record, *, upload=None):
 
 @login_required
 def import_validation(request, pk):
-    """The validation report of an upload, with the commit button when it is clean."""
+    """The validation report of an upload, with the commit button when it is clean; while
+    the worker checks the file, its progress (202); why, when the file could not be read."""
     _importer(request)
     upload = _upload(request, pk)
+    if upload_check_active(upload):
+        return render(
+            request,
+            "imports/check_wait.html",
+            {
+                "upload": upload,
+                "layer": registry.get(upload.layer),
+                "job": upload.check_job,
+                "config": {
+                    "job": reverse("job", kwargs={"pk": upload.check_job_id}),
+                    "reload": True,
+                },
+            },
+            status=202,
+        )
     if upload.validation is None:
+        if upload.check_job is not None and upload.check_job.status == Job.Status.FAILED:
+            message = upload.check_job.message
+            return render(
+                request, "imports/refused.html", {"message": message, "upload": upload}, status=400
+            )
         return redirect("import-inspect", pk=upload.pk)
     return _record_page(request, upload.validation, upload=upload)
 

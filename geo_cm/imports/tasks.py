@@ -10,7 +10,7 @@ from geo_cm.jobs.queue import job_report, periodic, task
 from .models import ImportRecord, ImportUpload, UploadInspection
 from .readers import SeveralLayers
 from .services import USER_ERRORS, import_file
-from .uploads import inspection_compute, upload_file, uploads_purge
+from .uploads import inspection_compute, upload_file, upload_validate, uploads_purge
 
 
 @task("imports.inspect")
@@ -54,6 +54,30 @@ def import_inspect_job(job, *, inspection: int):
     row.finished_at = timezone.now()
     row.save(update_fields=["result", "status", "error", "layers", "allow_all", "finished_at"])
     return {"status": row.status}
+
+
+@task("imports.validate")
+def import_validate_job(job, *, upload: int, options: dict, language: str = ""):
+    """Check the whole file with the choices it was queued with (a dry run) and keep the
+    record as the upload's validation; the validation page follows the job."""
+    reached = {"value": 0.05}
+
+    def progress(step, done=0, total=0):
+        reached["value"] = max(reached["value"], step_progress(step, done, total))
+        job_report(job, progress=reached["value"], message=step)
+
+    item = ImportUpload.objects.select_related("user").filter(pk=upload).first()
+    if item is None:
+        return {"status": "gone"}
+    with translation.override(language or None):
+        try:
+            record = upload_validate(item, options=options, progress=progress)
+        except USER_ERRORS as exc:
+            # Nothing was written; the sentence is the job's message (the page shows it).
+            raise RuntimeError(str(exc)) from exc
+    if record is None:
+        return {"status": "stale"}
+    return {"record": record.pk, "status": record.status}
 
 
 @periodic("imports.purge_uploads")

@@ -258,14 +258,54 @@ def _short(value) -> str | None:
     return str(value)[:80]
 
 
-def upload_validate(upload: ImportUpload) -> ImportRecord:
+def upload_validate(upload: ImportUpload, *, options: dict | None = None, progress=None):
     """Validate the whole file with the upload's choices (a dry run: nothing is written to
-    the layer) and remember the outcome on the upload."""
+    the layer) and remember the outcome on the upload (the worker's side of the check).
+    ``options`` are the choices the check was queued with; when the upload's choices have
+    changed since, the outcome is not kept (a newer check is queued). Returns the record,
+    or None when it was not kept."""
+    options = options if options is not None else upload.options()
     with upload_file(upload) as path:
-        outcome = import_file(path=path, by=upload.user, dry_run=True, **upload.options())
+        outcome = import_file(path=path, by=upload.user, dry_run=True, progress=progress, **options)
+    with transaction.atomic():
+        current = ImportUpload.objects.select_for_update().defer("content").get(pk=upload.pk)
+        if current.options() != options or current.result_id is not None:
+            return None
+        current.validation = outcome.record
+        current.save(update_fields=["validation"])
     upload.validation = outcome.record
-    upload.save(update_fields=["validation"])
     return outcome.record
+
+
+def upload_validate_enqueue(upload: ImportUpload):
+    """Queue the whole-file check of ``upload`` with its current choices (``imports.validate``)
+    and forget the previous check; returns the job."""
+    with transaction.atomic():
+        job = job_enqueue(
+            name="imports.validate",
+            args={
+                "upload": upload.pk,
+                "options": upload.options(),
+                "language": translation.get_language() or "",
+            },
+            by=upload.user,
+        )
+        if job is None:  # the same check is queued already
+            job = Job.objects.filter(
+                name="imports.validate", args__upload=upload.pk, status=Job.Status.QUEUED
+            ).first()
+        upload.validation = None
+        upload.check_job = job
+        upload.save(update_fields=["validation", "check_job"])
+    return job
+
+
+def upload_check_active(upload: ImportUpload) -> bool:
+    """Whether the upload's whole-file check is queued or running."""
+    return upload.check_job_id is not None and upload.check_job.status in (
+        Job.Status.QUEUED,
+        Job.Status.RUNNING,
+    )
 
 
 def upload_job_active(upload: ImportUpload) -> bool:

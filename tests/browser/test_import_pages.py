@@ -63,7 +63,9 @@ def test_import_a_shapefile_through_the_pages(
     )
 
     browser.find_element(By.ID, "validate-button").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "commit-button"))
+    # The whole file is checked in the background; the page shows the report when done.
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "job-progress"))
+    _read_by_the_worker(browser, lambda d: d.find_elements(By.ID, "commit-button"))
     status = browser.find_element(By.ID, "record-status")
     assert status.get_attribute("data-status") == "validated"
     assert Toilet.objects.count() == 0
@@ -112,7 +114,10 @@ def test_a_survey_without_codes_with_one_value_for_every_row(
     Select(browser.find_element(By.NAME, "map__status")).select_by_value("=")
     browser.find_element(By.NAME, "value__status").send_keys("open")
     browser.find_element(By.ID, "validate-button").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "commit-button"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.ID, "job-progress") or d.find_elements(By.ID, "commit-button")
+    )
+    _read_by_the_worker(browser, lambda d: d.find_elements(By.ID, "commit-button"))
     assert browser.find_element(By.CSS_SELECTOR, '[data-count="created"]').text == "2"
     codes = browser.find_element(By.ID, "codes").text
     assert "GC-JP-0001" in codes and "GC-TS-0001" in codes

@@ -118,6 +118,11 @@ def test_upload_inspect_validate_commit_in_the_background(areas, gis, gis_user, 
     response = gis.post(page.request["PATH_INFO"], {**form, "action": "validate"})
     assert response.status_code == 302
     assert response["Location"] == f"/imports/uploads/{upload.pk}/report"
+    waiting = gis.get(response["Location"])  # the worker checks the file; the page follows
+    check = Job.objects.get(name="imports.validate")
+    assert waiting.status_code == 202 and _config(waiting)["job"] == f"/api/jobs/{check.pk}"
+    assert gis.post(f"/imports/uploads/{upload.pk}/commit").status_code == 409  # not yet
+    jobs_drain()
     report = gis.get(response["Location"])
     assert report.status_code == 200
     assert 'data-status="validated"' in report.content.decode()
@@ -163,6 +168,7 @@ def test_the_mapping_editor_decides_what_is_written(areas, gis, tmp_path):
     assert form["map__address"] == "地址"
     form.update({"map__address": "", "map__name": "地址", "action": "validate"})
     assert gis.post(f"/imports/uploads/{upload.pk}/", form).status_code == 302
+    jobs_drain()  # the worker checks the whole file
     upload.refresh_from_db()
     assert upload.mapping["name"] == "地址" and "address" not in upload.mapping
     gis.post(f"/imports/uploads/{upload.pk}/commit")
@@ -179,6 +185,7 @@ def test_row_errors_are_reported_on_the_page_and_as_csv_and_block_the_commit(are
     upload = ImportUpload.objects.get()
     form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
     response = gis.post(f"/imports/uploads/{upload.pk}/", {**form, "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     report = gis.get(response["Location"])
     html = report.content.decode()
     assert 'data-status="rejected"' in html
@@ -308,6 +315,7 @@ def test_a_commit_whose_data_changed_since_the_check_writes_nothing_and_says_why
     upload = ImportUpload.objects.get()
     form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
     gis.post(f"/imports/uploads/{upload.pk}/", {**form, "mode": "create", "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     gis.post(f"/imports/uploads/{upload.pk}/commit")
     # Between the check and the commit someone creates one of the codes.
     factories.toilet(code="GC-0002")
@@ -374,6 +382,7 @@ def _checked(gis, tmp_path, frame=None, **choices):
     upload = ImportUpload.objects.get()
     form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
     gis.post(f"/imports/uploads/{upload.pk}/", {**form, **choices, "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     assert gis.post(f"/imports/uploads/{upload.pk}/commit").status_code == 302
     return upload, form
 
@@ -462,6 +471,7 @@ def test_report_csv_cells_never_become_formulas(areas, gis, tmp_path):
     upload = ImportUpload.objects.get()
     form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
     gis.post(f"/imports/uploads/{upload.pk}/", {**form, "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     upload.refresh_from_db()
     body = gis.get(f"/imports/records/{upload.validation.pk}/report.csv").content.decode(
         "utf-8-sig"
@@ -516,6 +526,7 @@ def test_one_value_for_every_row_and_generated_codes_are_shown_before_the_import
     form.update({"map__status": "=", "value__status": "开放", "map__category": "=",
                  "value__category": "城市公厕"})  # fmt: skip
     response = gis.post(page.request["PATH_INFO"], {**form, "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     assert response.status_code == 302, response.content.decode()[:2000]
     report = gis.get(response["Location"]).content.decode()
     assert "create 3, update 0, leave 0 unchanged and delete 0" in report
@@ -610,3 +621,25 @@ def test_uploads_not_imported_expire(areas, gis, tmp_path, settings):
     assert list(ImportUpload.objects.values_list("pk", flat=True)) == [ids[1]]
     jobs_drain()
     assert Job.objects.get(name="imports.purge_uploads").result == {"deleted": 0}
+
+
+def test_a_check_the_worker_refuses_says_why_and_a_stale_check_is_not_kept(areas, gis, tmp_path):
+    response = _upload(gis, _zip(tmp_path))
+    upload = ImportUpload.objects.get()
+    form = _form(gis.get(response["Location"]).content.decode())
+    bad = {**form, "map__category": "=", "value__category": "不存在的类别", "action": "validate"}
+    assert gis.post(response["Location"], bad).status_code == 302
+    jobs_drain()
+    page = gis.get(f"/imports/uploads/{upload.pk}/report")
+    assert page.status_code == 400
+    error = re.search(r'id="import-error">(.*?)</p>', page.content.decode(), re.S).group(1)
+    assert "category" in error and "不存在的类别" in html_unescape(error)
+    # A check queued with choices changed before it ran is not kept as the validation.
+    gis.post(response["Location"], {**form, "action": "validate"})
+    ImportUpload.objects.filter(pk=upload.pk).update(mode="create")
+    jobs_drain()
+    job = Job.objects.filter(name="imports.validate").latest("pk")
+    assert job.result == {"status": "stale"}
+    upload.refresh_from_db()
+    assert upload.validation is None
+    assert gis.get(f"/imports/uploads/{upload.pk}/report")["Location"].endswith(f"/{upload.pk}/")

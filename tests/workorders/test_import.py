@@ -131,6 +131,7 @@ def test_the_import_pages_take_a_hotline_export_with_its_chinese_columns(areas, 
         assert _selected(html, f"map__{field}") == column
     upload_url = response["Location"]
     gis.post(upload_url, {**_form(html), "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     gis.post(upload_url + "commit")
     jobs_drain()
     made = WorkOrder.objects.get(code="2306040001")
