@@ -192,6 +192,22 @@ def _kmz_bomb(path: Path, mb: int) -> Path:
     return path
 
 
+def _padded_zip(path: Path, mb: int) -> Path:
+    """A 5-point zipped shapefile beside ``mb`` MB of incompressible bytes (stored): an
+    upload near the 200 MB limit that is perfectly acceptable."""
+    from tests.imports.conftest import toilet_frame, write_shapefile
+
+    with tempfile.TemporaryDirectory() as folder:
+        shp = write_shapefile(toilet_frame(5), Path(folder) / "shp")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+            for part in sorted(shp.parent.iterdir()):
+                zf.write(part, part.name)
+            with zf.open("photos.bin", "w", force_zip64=True) as fh:
+                for _ in range(mb):
+                    fh.write(os.urandom(1 << 20))
+    return path
+
+
 def _reference(path: Path) -> Path:
     from tests.imports.conftest import toilet_frame, write_shapefile, zip_folder
 
@@ -200,19 +216,29 @@ def _reference(path: Path) -> Path:
         return zip_folder(shp.parent, path)
 
 
-def build_cases(folder: Path, scale: float) -> list[tuple[str, Path]]:
+def build_cases(folder: Path, scale: float, only: str | None = None) -> list[tuple[str, Path]]:
+    """The cases' files (the reference always, the others when their name holds ``only``)."""
     import django
 
     django.setup()
+    cases = [
+        ("reference: 5-point zipped shapefile", lambda: _reference(folder / "公厕.zip")),
+        ("xlsx zip bomb", lambda: _xlsx_bomb(folder / "bomb.xlsx", int(200_000 * scale))),
+        ("large GeoJSON", lambda: _big_geojson(folder / "big.geojson", int(250_000 * scale))),
+        ("nested JSON (depth 100k)", lambda: _nested_json(folder / "deep.geojson", 100_000)),
+        ("zip, corrupt deflate", lambda: _corrupt_deflate(folder / "corrupt.zip")),
+        ("zip, lying size headers", lambda: _lying_sizes(folder / "lying.zip")),
+        ("kmz bomb", lambda: _kmz_bomb(folder / "bomb.kmz", int(300 * scale))),
+        (
+            "large zipped shapefile",
+            lambda: _shapefile_zip(folder / "lights.zip", int(600_000 * scale)),
+        ),
+        ("190 MB zip (shapefile + padding)", lambda: _padded_zip(folder / "padded.zip", 181)),
+    ]
     return [
-        ("reference: 5-point zipped shapefile", _reference(folder / "公厕.zip")),
-        ("xlsx zip bomb", _xlsx_bomb(folder / "bomb.xlsx", int(200_000 * scale))),
-        ("large GeoJSON", _big_geojson(folder / "big.geojson", int(250_000 * scale))),
-        ("nested JSON (depth 100k)", _nested_json(folder / "deep.geojson", 100_000)),
-        ("zip, corrupt deflate", _corrupt_deflate(folder / "corrupt.zip")),
-        ("zip, lying size headers", _lying_sizes(folder / "lying.zip")),
-        ("kmz bomb", _kmz_bomb(folder / "bomb.kmz", int(300 * scale))),
-        ("large zipped shapefile", _shapefile_zip(folder / "lights.zip", int(600_000 * scale))),
+        (name, make())
+        for name, make in cases
+        if only is None or only in name or name.startswith("reference")
     ]
 
 
@@ -381,12 +407,10 @@ def main():
         return
     rows = []
     with tempfile.TemporaryDirectory(prefix="geocm-upload-bench-") as folder:
-        cases = build_cases(Path(folder), args.scale)
+        cases = build_cases(Path(folder), args.scale, args.only)
         _cleanup()
         try:
             for name, path in cases:
-                if args.only and args.only not in name and not name.startswith("reference"):
-                    continue
                 web = _child(["--web", str(path)])
                 work = _child(["--worker"]) if _pending_jobs() else {}
                 if work and web.get("upload"):  # the page once the worker has read the file

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pyogrio
 import shapely
 from django.db import transaction
 from django.utils import translation
@@ -191,6 +192,9 @@ def inspection_compute(*, upload: ImportUpload, options: dict, progress=None) ->
         tick(0.6, "inspect")
         inspection = import_inspect(layer=layer, source=source)
         inspection["partial"] = source.read_rows is not None and source.count > len(source.geoms)
+        if inspection["partial"]:
+            # Samples and preview are of the first rows; the extent is the whole file's.
+            inspection["extent"] = _whole_extent(source) or inspection["extent"]
         inspection["preview"] = preview_geojson(source, offset=options.get("offset") or None)
         tick(0.9, "layers")
         inspection["layers"] = [
@@ -199,6 +203,23 @@ def inspection_compute(*, upload: ImportUpload, options: dict, progress=None) ->
         ]
     inspection["allow_all"] = upload.file_name.lower().endswith((".kml", ".kmz"))
     return json.loads(json.dumps(inspection, default=str))
+
+
+def _whole_extent(source) -> list[float] | None:
+    """The extent (EPSG:4326) of every feature of a file read in parts, from the bounds
+    GDAL keeps in the file's header or index (no feature is read)."""
+    read = source.read_rows
+    try:
+        info = pyogrio.read_info(
+            read.args[0], layer=read.keywords.get("layer"), force_total_bounds=True
+        )
+        x0, y0, x1, y1 = (float(v) for v in info["total_bounds"])
+        box = np.array([shapely.box(x0, y0, x1, y1).segmentize(max(x1 - x0, y1 - y0) / 16)])
+        wgs = crs_module.geometries_to_wgs84(box, crs=source.crs)
+        bounds = [float(v) for v in shapely.bounds(wgs[0])]
+    except Exception:  # noqa: BLE001 - no bounds in the header or absurd ones: keep the sample's
+        return None
+    return bounds if np.isfinite(bounds).all() else None
 
 
 def inspection_for_page(upload: ImportUpload, row: UploadInspection) -> dict:

@@ -643,3 +643,23 @@ def test_a_check_the_worker_refuses_says_why_and_a_stale_check_is_not_kept(areas
     upload.refresh_from_db()
     assert upload.validation is None
     assert gis.get(f"/imports/uploads/{upload.pk}/report")["Location"].endswith(f"/{upload.pk}/")
+
+
+def test_a_large_shapefile_is_inspected_from_its_first_rows_with_its_whole_extent(
+    areas, gis, tmp_path, monkeypatch
+):
+    from geo_cm.imports import readers
+
+    monkeypatch.setattr(readers, "LAZY_HEAD", 3)  # a "large" file: more rows than the head
+    frame = toilet_frame(8)  # rows 1..7 in the first row of points, 8 one step north
+    response = _upload(gis, _zip(tmp_path, frame))
+    page = gis.get(response["Location"])
+    html = page.content.decode()
+    assert '<dd data-fact="count">8</dd>' in html  # the count from the header
+    assert len(_config(page)["preview"]["features"]) == 3  # the preview from the first rows
+    inspection = ImportUpload.objects.get().inspections.get().result
+    assert inspection["partial"] is True
+    west, south, east, north = inspection["extent"]
+    # The whole file's (the first three rows reach 32.01 N and 118.64 E): the bounds of the
+    # header's EPSG:4549 box, a little wider than the points once in degrees.
+    assert 32.015 < north < 32.022 and 118.675 < east < 118.682
