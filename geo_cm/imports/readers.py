@@ -599,7 +599,23 @@ def _read_table(path: Path, *, encoding, crs, file_name, kind: str) -> Source:
 
         # A workbook is a zip: its declared sizes and ratio are checked before it is opened
         # (a lying header fails openpyxl's checksum while reading).
-        zip_check(path=path, kind=_("Excel workbook (.xlsx)"))
+        infos = zip_check(path=path, kind=_("Excel workbook (.xlsx)"))
+        # The sheets' XML is what openpyxl parses, at about 20,000 cells a second: its
+        # declared size is bounded like a text format's (a smaller lie fails the checksum).
+        xml = sum(
+            i.file_size
+            for i in infos
+            if i.filename.startswith("xl/worksheets/") or i.filename == "xl/sharedStrings.xml"
+        )
+        if xml > limit("IMPORT_MAX_TEXT_BYTES"):
+            raise UnsafeFile(
+                _(
+                    "The workbook's sheets unpack to %(mb)d MB of XML; at most %(max)d MB are "
+                    "read (GEOCM_IMPORT_MAX_TEXT_BYTES). Send large layers as a GeoPackage or "
+                    "a zipped shapefile."
+                )
+                % {"mb": xml // 1_000_000, "max": limit("IMPORT_MAX_TEXT_BYTES") // 1_000_000}
+            )
         count = _TableCount()
         try:
             book = load_workbook(path, read_only=True, data_only=True)

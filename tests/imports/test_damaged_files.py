@@ -160,3 +160,14 @@ def test_garbage_in_each_format_is_a_sentence(tmp_path, name, payload, match):
     with pytest.raises((ReadError, UnsafeFile), match=match) as caught:
         source_read(path=path, workdir=tmp_path)
     assert not getattr(caught.value, "unexpected", False)
+
+
+def test_a_workbook_whose_sheets_unpack_past_the_text_limit_is_refused_unopened(
+    areas, tmp_path, settings
+):
+    xlsx = tmp_path / "t.xlsx"
+    toilet_frame(20).drop(columns="geometry").assign(经度=118.61, 纬度=32.01).to_excel(
+        xlsx, index=False
+    )
+    settings.GEOCM = {**settings.GEOCM, "IMPORT_MAX_TEXT_BYTES": 2000}
+    _refused(xlsx, "sheets unpack to 0 MB of XML")
