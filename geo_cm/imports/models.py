@@ -71,8 +71,10 @@ class ImportUpload(models.Model):
     """A file a GIS staff member uploaded on the import pages, with the choices made so far.
 
     The bytes live in the database, not on a shared disk, so the worker that commits the
-    import (another process, maybe another machine) reads exactly what was inspected; they
-    are cleared once the import is committed.
+    import (another process, maybe another machine) reads exactly what was inspected. They
+    are kept in parts (``ImportUploadPart``), so neither the upload request nor a worker
+    holds a whole file in memory to store or fetch it; ``content`` holds the bytes of
+    uploads made before that. Both are cleared once the import is committed.
     """
 
     user = models.ForeignKey(
@@ -84,7 +86,7 @@ class ImportUpload(models.Model):
     source_layer = models.CharField(_("layer in the file"), max_length=200, blank=True)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    content = models.BinaryField(_("content"), editable=False)
+    content = models.BinaryField(_("content"), editable=False, default=b"", blank=True)
     encoding = models.CharField(_("encoding"), max_length=40, blank=True)
     crs = models.CharField(_("coordinate system"), max_length=40, blank=True)
     offset = models.CharField(_("coordinate offset"), max_length=10, blank=True)
@@ -143,6 +145,22 @@ class ImportUpload(models.Model):
             "source_layer": self.source_layer or None,
             "centroids": self.centroids,
         }
+
+
+class ImportUploadPart(models.Model):
+    """One part (at most PART_BYTES) of an uploaded file's bytes, in order."""
+
+    upload = models.ForeignKey(ImportUpload, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "number"], name="imports_one_part_per_number")
+        ]
+
+    def __str__(self):
+        return f"upload:{self.upload_id} part {self.number}"
 
 
 class UploadInspection(models.Model):

@@ -10,7 +10,13 @@ from geo_cm.jobs.queue import job_report, periodic, task
 from .models import ImportRecord, ImportUpload, UploadInspection
 from .readers import SeveralLayers
 from .services import USER_ERRORS, import_file
-from .uploads import inspection_compute, upload_file, upload_validate, uploads_purge
+from .uploads import (
+    inspection_compute,
+    upload_file,
+    upload_parts_clear,
+    upload_validate,
+    uploads_purge,
+)
 
 
 @task("imports.inspect")
@@ -129,12 +135,12 @@ def import_commit_job(job, *, upload: int, options: dict):
             record = outcome.record
             if record.status == ImportRecord.Status.COMMITTED:
                 item.result = record
-                item.content = b""  # the layer holds the data now; the record keeps the hash
+                upload_parts_clear(item)  # the layer holds the data now; the record keeps the hash
             else:
                 # The data changed since the check (e.g. a code now exists): the new report
                 # stands as the upload's validation, and the user can adjust and try again.
                 item.validation = record
-            item.save(update_fields=["result", "content", "validation"])
+            item.save(update_fields=["result", "validation"])
     except USER_ERRORS as exc:
         # Nothing was written; the sentence is the job's message (the page shows it).
         raise RuntimeError(str(exc)) from exc

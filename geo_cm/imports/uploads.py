@@ -26,7 +26,7 @@ from geo_cm.jobs.queue import job_enqueue
 from geo_cm.registry import registry
 
 from . import crs as crs_module
-from .models import ImportRecord, ImportUpload, UploadInspection
+from .models import ImportRecord, ImportUpload, ImportUploadPart, UploadInspection
 from .readers import FileLayer, ReadError, SeveralLayers, source_read
 from .safety import UnsafeFile, limit, zip_check
 from .services import import_file, import_inspect, import_layers, layer_for_import
@@ -60,14 +60,36 @@ def import_permission_check(*, user, layer_slug: str, mode: str = "upsert") -> N
         )
 
 
+# Bytes per stored part of an upload: what the request and the worker hold at a time.
+PART_BYTES = 4 << 20
+
+
 @contextlib.contextmanager
 def upload_file(upload: ImportUpload):
-    """The upload's bytes as a file in a temporary folder (removed afterwards)."""
+    """The upload's bytes as a file in a temporary folder (removed afterwards), written
+    part by part."""
     with tempfile.TemporaryDirectory(prefix="geocm-upload-") as folder:
         # Our own name: the user's file name may hold anything; only the suffix matters.
         path = Path(folder) / f"upload{Path(upload.file_name).suffix.lower()}"
-        path.write_bytes(bytes(upload.content))
+        parts = ImportUploadPart.objects.filter(upload_id=upload.pk).order_by("number")
+        with path.open("wb") as out:
+            ids = list(parts.values_list("pk", flat=True))
+            for pk in ids:
+                out.write(bytes(ImportUploadPart.objects.values_list("data", flat=True).get(pk=pk)))
+            if not ids:  # an upload stored whole, before the parts
+                out.write(
+                    bytes(
+                        ImportUpload.objects.values_list("content", flat=True).get(pk=upload.pk)
+                        or b""
+                    )
+                )
         yield path
+
+
+def upload_parts_clear(upload: ImportUpload) -> None:
+    """Forget the upload's bytes (its import is committed; the record keeps the hash)."""
+    ImportUploadPart.objects.filter(upload_id=upload.pk).delete()
+    ImportUpload.objects.filter(pk=upload.pk).update(content=b"")
 
 
 def upload_store(*, user, layer_slug: str, uploaded, options: dict) -> ImportUpload:
@@ -95,25 +117,37 @@ def upload_store(*, user, layer_slug: str, uploaded, options: dict) -> ImportUpl
             % {"mb": limit("IMPORT_MAX_UPLOAD_BYTES") // 1_000_000}
         )
     uploaded.seek(0)
-    content = uploaded.read()  # one copy in memory: hashed and stored as it is
-    if suffix in ZIP_SUFFIXES or content[:4] == b"PK\x03\x04" and suffix != ".xlsx":
+    magic = uploaded.read(4)
+    if suffix in ZIP_SUFFIXES or magic == b"PK\x03\x04" and suffix != ".xlsx":
         with tempfile.TemporaryDirectory(prefix="geocm-upload-") as folder:
-            archive = Path(folder) / f"upload{suffix}"
-            archive.write_bytes(content)
+            if hasattr(uploaded, "temporary_file_path"):  # large uploads are on disk already
+                archive = Path(uploaded.temporary_file_path())
+            else:
+                archive = Path(folder) / f"upload{suffix}"
+                with archive.open("wb") as out:
+                    for chunk in uploaded.chunks(PART_BYTES):
+                        out.write(chunk)
             zip_check(path=archive, kind=ZIP_SUFFIXES.get(suffix))
     upload = ImportUpload(
         user=user,
         layer=layer_slug,
         file_name=name,
-        size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        content=content,
+        size=uploaded.size,
+        sha256="",
         encoding=options.get("encoding") or "",
         crs=options.get("crs") or "",
         offset=options.get("offset") or "",
     )
+    digest = hashlib.sha256()
     with transaction.atomic():
         upload.save()
+        # Part by part: the request never holds more than PART_BYTES of the file.
+        uploaded.seek(0)
+        for number, chunk in enumerate(uploaded.chunks(PART_BYTES)):
+            digest.update(chunk)
+            ImportUploadPart.objects.create(upload=upload, number=number, data=chunk)
+        upload.sha256 = digest.hexdigest()
+        upload.save(update_fields=["sha256"])
         upload_inspection(upload)
     return upload
 
