@@ -301,7 +301,11 @@ def _read_ogr(
 def _lazy(source: Source, path: Path, **read) -> Source:
     """Make ``source`` read its rows in parts: ``count`` from the file's header, the first
     LAZY_HEAD rows in frame and geoms, the rest on demand (``Source.rows``)."""
-    info = pyogrio.read_info(path, layer=read.get("layer"), encoding=read.get("encoding"))
+    try:
+        info = pyogrio.read_info(path, layer=read.get("layer"), encoding=read.get("encoding"))
+    except Exception as exc:  # pyogrio raises several classes (even its own bugs, e.g. an
+        # UnboundLocalError for a .prj that is not UTF-8) for a damaged header
+        raise ReadError(_damaged(read.get("driver_label") or "GIS")) from exc
     source.total = int(info.get("features") or 0)
     source.read_rows = partial(_read_ogr, path, **read)
     _meta, source.frame, source.geoms = source.read_rows(max_features=LAZY_HEAD)

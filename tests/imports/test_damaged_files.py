@@ -171,3 +171,24 @@ def test_a_workbook_whose_sheets_unpack_past_the_text_limit_is_refused_unopened(
     )
     settings.GEOCM = {**settings.GEOCM, "IMPORT_MAX_TEXT_BYTES": 2000}
     _refused(xlsx, "sheets unpack to 0 MB of XML")
+
+
+def test_a_prj_that_is_not_utf8_is_a_sentence(tmp_path):
+    """Found by make fuzz: pyogrio's read_info fails with its own UnboundLocalError on a
+    .prj holding a byte that is not UTF-8; the reader says the file is damaged."""
+    from .conftest import FIXTURES
+
+    folder = FIXTURES / "cgcs2000_gk_cm120e_epsg4549_gbk_cpg"
+    members = {p.name: p.read_bytes() for p in folder.iterdir()}
+    prj = bytearray(members["nanjing_districts.prj"])
+    prj[8] ^= 128
+    members["nanjing_districts.prj"] = bytes(prj)
+    archive = tmp_path / "bad-prj.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises((ReadError, UnsafeFile)) as caught:
+        source_read(path=archive, workdir=work, lazy=True)
+    assert not getattr(caught.value, "unexpected", False), repr(caught.value.__cause__)
