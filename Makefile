@@ -14,11 +14,12 @@ RUNSERVER_ADDR ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 TEST_WORKERS ?= 2
 
-.PHONY: help bootstrap run test serve backup restore stop lint format bench psql
+.PHONY: help bootstrap run test fuzz serve backup restore stop lint format bench psql
 
 help:
 	@echo "make run        bootstrap, load demo data once, serve on http://$(RUNSERVER_ADDR)/"
 	@echo "make test       bootstrap (with browser packages), then pytest \$$PYTEST_ARGS"
+	@echo "make fuzz       fuzz the import readers longer (FUZZ_EXAMPLES per format, new inputs)"
 	@echo "make serve      production profile: gunicorn + job worker, DEBUG off, settings from .env"
 	@echo "make backup     database and media files into var/backups/geocm-<time>.tar (OUTPUT=file)"
 	@echo "make restore FILE=archive [FORCE=1]   restore a backup into an empty database and media"
@@ -57,6 +58,16 @@ test:
 	@bash scripts/bootstrap.sh test
 	@echo "==> pytest in $(TEST_WORKERS) processes, a line per test file as it finishes $(PYTEST_ARGS)"
 	@PYTHONPATH="$(CURDIR)" $(VENV)/pytest -p tests.progress -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The readers' fuzz test with many more inputs than `make test` runs, random each time;
+# the counts (inputs, read, refused, crashes) are printed from var/fuzz-summary.json.
+FUZZ_EXAMPLES ?= 600
+fuzz:
+	@bash scripts/bootstrap.sh db
+	@rm -f var/fuzz-summary.json
+	@PYTHONPATH="$(CURDIR)" GEOCM_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) GEOCM_FUZZ_RANDOM=1 \
+	  $(VENV)/pytest -p no:cacheprovider -n 0 -q tests/imports/test_fuzz_readers.py; \
+	  status=$$?; echo "==> fuzz counts: $$(cat var/fuzz-summary.json 2>/dev/null)"; exit $$status
 
 serve:
 	@bash scripts/serve.sh

@@ -397,8 +397,19 @@ GEOCM = {
     "IMPORT_MAX_RATIO": int(os.environ.get("GEOCM_IMPORT_MAX_RATIO", "100")),
     # Most entries an archive may hold (a shapefile has at most ~10 parts).
     "IMPORT_MAX_ENTRIES": int(os.environ.get("GEOCM_IMPORT_MAX_ENTRIES", "200")),
-    # Most features one import may hold.
+    # Most features one import may hold (rows of a CSV/XLSX table, counted while reading).
     "IMPORT_MAX_FEATURES": int(os.environ.get("GEOCM_IMPORT_MAX_FEATURES", "1000000")),
+    # Largest text file parsed whole in memory (GeoJSON, KML, CSV; also inside a zip or
+    # KMZ), in bytes: Python's JSON objects take about ten times the file's size.
+    "IMPORT_MAX_TEXT_BYTES": int(os.environ.get("GEOCM_IMPORT_MAX_TEXT_BYTES", "64000000")),
+    # Deepest nesting of [ and { a GeoJSON file may have (a feature needs about eight).
+    "IMPORT_MAX_JSON_DEPTH": int(os.environ.get("GEOCM_IMPORT_MAX_JSON_DEPTH", "64")),
+    # Most cells (rows x columns, empty ones included) of a CSV or XLSX table.
+    "IMPORT_MAX_TABLE_CELLS": int(os.environ.get("GEOCM_IMPORT_MAX_TABLE_CELLS", "2000000")),
+    # Days an upload that is not imported is kept before the purge deletes it.
+    "IMPORT_UPLOAD_EXPIRY_DAYS": float(os.environ.get("GEOCM_IMPORT_UPLOAD_EXPIRY_DAYS", "7")),
+    # Seconds between two runs of a worker's periodic tasks (the upload purge).
+    "JOB_PERIODIC_SECONDS": float(os.environ.get("GEOCM_JOB_PERIODIC_SECONDS", "3600")),
     # Work orders: (reply within hours, resolve within days) per category, counted from when
     # the order was received (a reopened order's resolution from its reopening). Overdue is
     # computed from these, so a change here re-judges open orders.

@@ -71,8 +71,10 @@ class ImportUpload(models.Model):
     """A file a GIS staff member uploaded on the import pages, with the choices made so far.
 
     The bytes live in the database, not on a shared disk, so the worker that commits the
-    import (another process, maybe another machine) reads exactly what was inspected; they
-    are cleared once the import is committed.
+    import (another process, maybe another machine) reads exactly what was inspected. They
+    are kept in parts (``ImportUploadPart``), so neither the upload request nor a worker
+    holds a whole file in memory to store or fetch it; ``content`` holds the bytes of
+    uploads made before that. Both are cleared once the import is committed.
     """
 
     user = models.ForeignKey(
@@ -84,7 +86,7 @@ class ImportUpload(models.Model):
     source_layer = models.CharField(_("layer in the file"), max_length=200, blank=True)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
-    content = models.BinaryField(_("content"), editable=False)
+    content = models.BinaryField(_("content"), editable=False, default=b"", blank=True)
     encoding = models.CharField(_("encoding"), max_length=40, blank=True)
     crs = models.CharField(_("coordinate system"), max_length=40, blank=True)
     offset = models.CharField(_("coordinate offset"), max_length=10, blank=True)
@@ -105,6 +107,10 @@ class ImportUpload(models.Model):
         verbose_name=_("validation"),
     )
     job = models.ForeignKey(
+        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The whole-file check (a dry run, ``imports.validate``) queued last for this upload.
+    check_job = models.ForeignKey(
         "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     result = models.ForeignKey(
@@ -139,3 +145,62 @@ class ImportUpload(models.Model):
             "source_layer": self.source_layer or None,
             "centroids": self.centroids,
         }
+
+
+class ImportUploadPart(models.Model):
+    """One part (at most PART_BYTES) of an uploaded file's bytes, in order."""
+
+    upload = models.ForeignKey(ImportUpload, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "number"], name="imports_one_part_per_number")
+        ]
+
+    def __str__(self):
+        return f"upload:{self.upload_id} part {self.number}"
+
+
+class UploadInspection(models.Model):
+    """What the inspection page shows for one upload read with one set of read options,
+    computed once by the job worker (``imports.inspect``) and kept for every later view.
+
+    ``key`` is the SHA-256 of the read options and the language the sentences are in; a
+    change of options makes a new row (and a new job), so going back to earlier options
+    finds their inspection ready.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("being read")
+        DONE = "done", _("read")
+        FAILED = "failed", _("could not be read")
+
+    upload = models.ForeignKey(ImportUpload, on_delete=models.CASCADE, related_name="inspections")
+    key = models.CharField(max_length=64)
+    options = models.JSONField(_("read options"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    # The page's facts, preview and proposed mapping (geo_cm.imports.uploads).
+    result = models.JSONField(null=True, blank=True)
+    error = models.TextField(_("why it could not be read"), blank=True)
+    # When the file holds several layers and none was chosen: [{name, geometry_type, count}].
+    layers = models.JSONField(default=list, blank=True)
+    allow_all = models.BooleanField(default=False)
+    job = models.ForeignKey(
+        "jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("inspection of an upload")
+        verbose_name_plural = _("inspections of uploads")
+        constraints = [
+            models.UniqueConstraint(fields=["upload", "key"], name="imports_one_inspection_per_key")
+        ]
+
+    def __str__(self):
+        return f"inspection:{self.pk} upload:{self.upload_id} {self.status}"

@@ -17,21 +17,25 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from geo_cm.basemaps import basemap_config
+from geo_cm.jobs.models import Job
 from geo_cm.registry import registry
 
 from .forms import ImportOptionsForm, UploadForm
-from .models import ImportRecord, ImportUpload
+from .models import ImportRecord, ImportUpload, UploadInspection
 from .readers import SeveralLayers
 from .report_csv import report_csv_rows
 from .services import USER_ERRORS
 from .uploads import (
     import_permission_check,
+    inspection_error,
+    inspection_for_page,
     layers_importable_by,
+    upload_check_active,
     upload_commit_enqueue,
-    upload_inspect,
+    upload_inspection,
     upload_job_active,
     upload_store,
-    upload_validate,
+    upload_validate_enqueue,
 )
 from .validate import INFO, WARNING, importable_fields
 
@@ -49,7 +53,7 @@ def _importer(request):
 
 def _upload(request, pk, *, content=False) -> ImportUpload:
     """The request user's upload (404 for anyone else's); its bytes only when asked."""
-    uploads = ImportUpload.objects.select_related("validation", "job", "result")
+    uploads = ImportUpload.objects.select_related("validation", "job", "check_job", "result")
     upload = (uploads if content else uploads.defer("content")).filter(pk=pk).first()
     if upload is None or (upload.user_id != request.user.pk and not request.user.is_superuser):
         raise Http404(_("No such upload."))
@@ -162,13 +166,32 @@ def _inspect_page(request, upload, inspection, form, *, status=200, error=None):
     )
 
 
+def _inspect_wait(request, upload, row):
+    """The file is being read by the worker: a progress bar; the page reloads when done."""
+    return render(
+        request,
+        "imports/inspect_wait.html",
+        {
+            "upload": upload,
+            "layer": registry.get(upload.layer),
+            "job": row.job,
+            "config": {"job": reverse("job", kwargs={"pk": row.job_id}), "reload": True},
+        },
+        status=202,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_inspect(request, pk):
     """Inspection, preview map, read options and the mapping editor. POST with
-    ``action=reread`` re-reads with new options; ``action=validate`` checks the whole file."""
+    ``action=reread`` re-reads with new options; ``action=validate`` checks the whole file.
+
+    The file is read by the job worker (``imports.inspect``), once per set of read
+    options; until it is done the page shows the job's progress (202), then the kept
+    result on every view."""
     _importer(request)
-    upload = _upload(request, pk, content=True)
+    upload = _upload(request, pk)
     if upload.result_id is not None:
         return redirect("import-record", pk=upload.result_id)
     if upload_job_active(upload):
@@ -179,12 +202,15 @@ def import_inspect(request, pk):
         return render(
             request, "imports/refused.html", {"message": message, "upload": upload}, status=409
         )
-    try:
-        inspection = upload_inspect(upload)
-    except USER_ERRORS as exc:
-        inspection, problem = None, exc
+    row = upload_inspection(upload)
+    if row.status == UploadInspection.Status.QUEUED:
+        if request.method == "POST":  # a form of an earlier page: look again when read
+            return redirect("import-inspect", pk=upload.pk)
+        return _inspect_wait(request, upload, row)
+    if row.status == UploadInspection.Status.DONE:
+        inspection, problem = inspection_for_page(upload, row), None
     else:
-        problem = None
+        inspection, problem = None, inspection_error(row)
     read_error = str(problem) if problem is not None else None
     if request.method == "GET":
         form = _options_form(upload, inspection, read_error=problem)
@@ -203,18 +229,15 @@ def import_inspect(request, pk):
     upload.mapping = None if reread or inspection is None else form.mapping()
     try:
         import_permission_check(user=request.user, layer_slug=upload.layer, mode=upload.mode)
-        if reread:
-            inspection = upload_inspect(upload)
     except USER_ERRORS as exc:
         return _inspect_page(request, upload, inspection, form, status=400, error=str(exc))
     upload.validation = None
     upload.save(update_fields=[*READ_OPTIONS, *CHOICES, "mapping", "validation"])
     if reread or request.POST.get("action") != "validate":
+        if reread:
+            upload_inspection(upload)  # queued now: the worker reads while the page loads
         return redirect("import-inspect", pk=upload.pk)
-    try:
-        upload_validate(upload)
-    except USER_ERRORS as exc:
-        return _inspect_page(request, upload, inspection, form, status=400, error=str(exc))
+    upload_validate_enqueue(upload)  # the worker checks the whole file; the page follows
     return redirect("import-validation", pk=upload.pk)
 
 
@@ -249,10 +272,31 @@ def _record_page(request, record, *, upload=None):
 
 @login_required
 def import_validation(request, pk):
-    """The validation report of an upload, with the commit button when it is clean."""
+    """The validation report of an upload, with the commit button when it is clean; while
+    the worker checks the file, its progress (202); why, when the file could not be read."""
     _importer(request)
     upload = _upload(request, pk)
+    if upload_check_active(upload):
+        return render(
+            request,
+            "imports/check_wait.html",
+            {
+                "upload": upload,
+                "layer": registry.get(upload.layer),
+                "job": upload.check_job,
+                "config": {
+                    "job": reverse("job", kwargs={"pk": upload.check_job_id}),
+                    "reload": True,
+                },
+            },
+            status=202,
+        )
     if upload.validation is None:
+        if upload.check_job is not None and upload.check_job.status == Job.Status.FAILED:
+            message = upload.check_job.message
+            return render(
+                request, "imports/refused.html", {"message": message, "upload": upload}, status=400
+            )
         return redirect("import-inspect", pk=upload.pk)
     return _record_page(request, upload.validation, upload=upload)
 

@@ -6,9 +6,14 @@ The encoding and the CRS are decided here by GeoCM's rules (``encoding``, ``crs`
 by GDAL's guess. Geometries come back in the *source* CRS; validate.py transforms them.
 """
 
+import io
 import json
+import logging
 import re
+import struct
 import warnings
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -17,17 +22,64 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.errors
 import pyogrio.raw
 import shapely
+import shapely.errors
 from django.utils.translation import gettext as _
+from openpyxl.utils.exceptions import InvalidFileException
 
 from .crs import ALLOWED, AllowedCRS, CRSError, crs_from_authority, crs_from_prj, crs_from_user
 from .encoding import Encoding, EncodingError, encoding_detect_dbf, encoding_of_bytes
-from .safety import UnsafeFile, limit, zip_extract
+from .safety import UnsafeFile, limit, zip_check, zip_extract
+
+logger = logging.getLogger(__name__)
 
 
 class ReadError(ValueError):
-    """The file cannot be read as a layer (a 400 with the reason; nothing was written)."""
+    """The file cannot be read as a layer (a 400 with the reason; nothing was written).
+
+    ``unexpected`` marks a failure of a library that none of the known failure classes
+    covers: the user still gets a sentence, the log gets the traceback, and the fuzz tests
+    count it as a crash to fix.
+    """
+
+    unexpected = False
+
+
+# What the libraries under the readers raise on damaged or hostile input: zip and zlib
+# (xlsx, kmz), struct (binary headers), decoding, JSON nesting (RecursionError), XML
+# (openpyxl, GDAL's KML), GDAL through pyogrio, GEOS through shapely, pandas' CSV parser.
+READ_FAILURES = (
+    zipfile.BadZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    OSError,
+    UnicodeError,
+    RecursionError,
+    ValueError,
+    KeyError,
+    IndexError,
+    TypeError,
+    OverflowError,
+    MemoryError,
+    pyogrio.errors.DataSourceError,
+    pyogrio.errors.DataLayerError,
+    pyogrio.errors.FieldError,
+    pyogrio.errors.GeometryError,
+    pyogrio.errors.CRSError,
+    pyogrio.errors.FeatureError,
+    shapely.errors.ShapelyError,
+    SyntaxError,  # xml.etree's ParseError
+    InvalidFileException,
+)
+
+
+def _damaged(kind: str) -> str:
+    return _("The file could not be read as %(driver)s; is it complete and not damaged?") % {
+        "driver": kind
+    }
 
 
 # Choosing every layer of a KML file at once (its folders are often one data set).
@@ -202,7 +254,10 @@ def _check_count(n: int):
         raise ReadError(_("The file holds no features."))
     if n > limit("IMPORT_MAX_FEATURES"):
         raise ReadError(
-            _("The file holds %(n)d features; at most %(max)d are accepted per import.")
+            _(
+                "The file holds %(n)d features; at most %(max)d are accepted per import "
+                "(GEOCM_IMPORT_MAX_FEATURES)."
+            )
             % {"n": n, "max": limit("IMPORT_MAX_FEATURES")}
         )
 
@@ -246,7 +301,11 @@ def _read_ogr(
 def _lazy(source: Source, path: Path, **read) -> Source:
     """Make ``source`` read its rows in parts: ``count`` from the file's header, the first
     LAZY_HEAD rows in frame and geoms, the rest on demand (``Source.rows``)."""
-    info = pyogrio.read_info(path, layer=read.get("layer"), encoding=read.get("encoding"))
+    try:
+        info = pyogrio.read_info(path, layer=read.get("layer"), encoding=read.get("encoding"))
+    except Exception as exc:  # pyogrio raises several classes (even its own bugs, e.g. an
+        # UnboundLocalError for a .prj that is not UTF-8) for a damaged header
+        raise ReadError(_damaged(read.get("driver_label") or "GIS")) from exc
     source.total = int(info.get("features") or 0)
     source.read_rows = partial(_read_ogr, path, **read)
     _meta, source.frame, source.geoms = source.read_rows(max_features=LAZY_HEAD)
@@ -303,11 +362,71 @@ def _json_value(value):
     return json.dumps(value, ensure_ascii=False) if isinstance(value, list | dict) else value
 
 
+def _text_size_check(path: Path, kind: str) -> None:
+    """Text formats (GeoJSON, KML, CSV) are parsed whole, in memory: their size is bounded
+    on its own, below the upload limit, before they are opened."""
+    size = path.stat().st_size
+    if size > limit("IMPORT_MAX_TEXT_BYTES"):
+        raise UnsafeFile(
+            _(
+                "The %(kind)s file is %(mb)d MB; %(kind)s is read whole, so at most %(max)d MB "
+                "are accepted (GEOCM_IMPORT_MAX_TEXT_BYTES). Send large layers as a "
+                "GeoPackage or a zipped shapefile."
+            )
+            % {
+                "kind": kind,
+                "mb": size // 1_000_000,
+                "max": limit("IMPORT_MAX_TEXT_BYTES") // 1_000_000,
+            }
+        )
+
+
+# A JSON string (with escapes), matched without backtracking; brackets inside strings
+# do not count as nesting.
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_DEPTH_BLOCK = 1 << 23
+
+
+def json_depth_check(raw: bytes) -> None:
+    """Refuse JSON nested deeper than IMPORT_MAX_JSON_DEPTH before it is parsed (the parser
+    would recurse once per level). Strings are blanked first, then the running depth of
+    ``[{`` minus ``]}`` is summed in blocks with numpy."""
+    most = limit("IMPORT_MAX_JSON_DEPTH")
+    opened = raw.count(b"[") + raw.count(b"{")
+    if opened <= most:
+        return  # cannot be deeper than the number of brackets
+    data = np.frombuffer(_JSON_STRING.sub(b'""', raw), dtype=np.uint8)
+    depth = 0
+    for start in range(0, len(data), _DEPTH_BLOCK):
+        part = data[start : start + _DEPTH_BLOCK]
+        step = (
+            (part == ord("[")).astype(np.int32)
+            + (part == ord("{"))
+            - (part == ord("]"))
+            - (part == ord("}"))
+        )
+        running = np.cumsum(step) + depth
+        if running.size and int(running.max()) > most:
+            raise UnsafeFile(
+                _(
+                    "The JSON is nested more than %(max)d levels deep; GeoJSON needs far fewer, "
+                    "so it is refused (GEOCM_IMPORT_MAX_JSON_DEPTH)."
+                )
+                % {"max": most}
+            )
+        if running.size:
+            depth = int(running[-1])
+
+
 def _read_geojson(path: Path, *, crs, file_name) -> Source:
+    _text_size_check(path, "GeoJSON")
+    raw = path.read_bytes()
+    json_depth_check(raw)
     try:
-        data = json.loads(path.read_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ReadError(_("The file is not valid JSON.")) from exc
+    del raw
     if not isinstance(data, dict) or "type" not in data:
         raise ReadError(_('The file is JSON but not GeoJSON (no "type").'))
     kind = data["type"]
@@ -315,6 +434,8 @@ def _read_geojson(path: Path, *, crs, file_name) -> Source:
         features = data.get("features")
         if not isinstance(features, list):
             raise ReadError(_('The FeatureCollection has no "features" list.'))
+        # Counted before a feature is turned into a row or a geometry.
+        _check_count(len(features))
     elif kind == "Feature":
         features = [data]
     elif kind in ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
@@ -358,6 +479,7 @@ def _read_geojson(path: Path, *, crs, file_name) -> Source:
 
 
 def _read_kml(path: Path, *, crs, file_name, layer=None) -> Source:
+    _text_size_check(path, "KML")
     names = _choose_layer(path, layer, kind=_("KML file"), allow_all=True)
     frames, all_geoms = [], []
     for name in names:
@@ -379,6 +501,40 @@ def _read_kml(path: Path, *, crs, file_name, layer=None) -> Source:
         notes,
         layer or names[0],
     )
+
+
+# CSV rows parsed per part; the counts are checked after each part.
+TABLE_CHUNK_ROWS = 20_000
+
+
+class _TableCount:
+    """Rows and cells of a table counted while it is read; refuses at the first part past
+    IMPORT_MAX_FEATURES rows or IMPORT_MAX_TABLE_CELLS cells."""
+
+    def __init__(self):
+        self.rows = 0
+        self.cells = 0
+
+    def add(self, rows: int, cells: int) -> None:
+        self.rows += rows
+        self.cells += cells
+        if self.rows > limit("IMPORT_MAX_FEATURES"):
+            raise ReadError(
+                _(
+                    "The file holds more than %(max)d rows; at most %(max)d are accepted per "
+                    "import (GEOCM_IMPORT_MAX_FEATURES)."
+                )
+                % {"max": limit("IMPORT_MAX_FEATURES")}
+            )
+        if self.cells > limit("IMPORT_MAX_TABLE_CELLS"):
+            raise UnsafeFile(
+                _(
+                    "The table holds more than %(max)d cells (rows times columns, empty cells "
+                    "included); it is refused (GEOCM_IMPORT_MAX_TABLE_CELLS). Remove unused "
+                    "columns or send a GeoPackage."
+                )
+                % {"max": limit("IMPORT_MAX_TABLE_CELLS")}
+            )
 
 
 def _geometry_columns(frame: pd.DataFrame) -> np.ndarray:
@@ -411,6 +567,7 @@ def _geometry_columns(frame: pd.DataFrame) -> np.ndarray:
 def _read_table(path: Path, *, encoding, crs, file_name, kind: str) -> Source:
     enc = None
     if kind == "CSV":
+        _text_size_check(path, "CSV")
         raw = path.read_bytes()
         if raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -423,28 +580,65 @@ def _read_table(path: Path, *, encoding, crs, file_name, kind: str) -> Source:
             text = raw.decode(enc.codec)
         except (EncodingError, UnicodeDecodeError) as exc:
             raise ReadError(str(exc)) from exc
-        import io
-
+        del raw
+        count = _TableCount()
         try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            parts = []
+            reader = pd.read_csv(
+                io.StringIO(text), dtype=str, keep_default_na=False, chunksize=TABLE_CHUNK_ROWS
+            )
+            for part in reader:
+                count.add(len(part), part.size)  # refuses at the limits, while reading
+                parts.append(part)
+        except (ReadError, UnsafeFile):
+            raise
         except Exception as exc:
             raise ReadError(_("The file could not be read as CSV.")) from exc
+        if not parts:
+            raise ReadError(_("The file holds no features."))
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
         frame = frame.astype(object).where(frame != "", None)
     else:
         from openpyxl import load_workbook
 
+        # A workbook is a zip: its declared sizes and ratio are checked before it is opened
+        # (a lying header fails openpyxl's checksum while reading).
+        infos = zip_check(path=path, kind=_("Excel workbook (.xlsx)"))
+        # The sheets' XML is what openpyxl parses, at about 20,000 cells a second: its
+        # declared size is bounded like a text format's (a smaller lie fails the checksum).
+        xml = sum(
+            i.file_size
+            for i in infos
+            if i.filename.startswith("xl/worksheets/") or i.filename == "xl/sharedStrings.xml"
+        )
+        if xml > limit("IMPORT_MAX_TEXT_BYTES"):
+            raise UnsafeFile(
+                _(
+                    "The workbook's sheets unpack to %(mb)d MB of XML; at most %(max)d MB are "
+                    "read (GEOCM_IMPORT_MAX_TEXT_BYTES). Send large layers as a GeoPackage or "
+                    "a zipped shapefile."
+                )
+                % {"mb": xml // 1_000_000, "max": limit("IMPORT_MAX_TEXT_BYTES") // 1_000_000}
+            )
+        count = _TableCount()
         try:
             book = load_workbook(path, read_only=True, data_only=True)
             rows = book.worksheets[0].iter_rows(values_only=True)
             header = next(rows, None)
             if header is None:
                 raise ReadError(_("The file holds no features."))
+            count.add(0, len(header))
             names = [
                 str(h).strip() if h is not None else f"column{i + 1}" for i, h in enumerate(header)
             ]
-            frame = pd.DataFrame(list(rows), columns=names, dtype=object)
+            kept = []
+            for row in rows:
+                count.add(1, len(row))  # refuses at the limits, while reading
+                kept.append(row[: len(names)] if len(row) > len(names) else row)
+            frame = pd.DataFrame(kept, columns=names, dtype=object)
+            del kept
             book.close()
-        except ReadError:
+        except (ReadError, UnsafeFile):
             raise
         except Exception as exc:
             raise ReadError(_("The file could not be read as an Excel workbook (.xlsx).")) from exc
@@ -513,40 +707,68 @@ def source_read(
     suffix = path.suffix.lower()
     with path.open("rb") as fh:
         magic = fh.read(4)
-    if suffix == ".zip" or magic == b"PK\x03\x04" and suffix not in (".xlsx", ".kmz"):
-        files = zip_extract(path=path, dest=workdir)
-        path = _find_dataset(files)
-        suffix = path.suffix.lower()
+    kind = _kind_of(suffix)
     try:
-        if suffix == ".shp":
-            source = _read_shapefile(
-                path, encoding=encoding, crs=crs, file_name=file_name, lazy=lazy
-            )
-        elif suffix == ".gpkg":
-            source = _read_gpkg(path, crs=crs, file_name=file_name, layer=layer, lazy=lazy)
-        elif suffix in (".geojson", ".json"):
-            source = _read_geojson(path, crs=crs, file_name=file_name)
-        elif suffix == ".kml":
-            source = _read_kml(path, crs=crs, file_name=file_name, layer=layer)
-        elif suffix == ".csv":
-            source = _read_table(path, encoding=encoding, crs=crs, file_name=file_name, kind="CSV")
-        elif suffix == ".xlsx":
-            source = _read_table(path, encoding=None, crs=crs, file_name=file_name, kind="XLSX")
-        elif suffix in (".dbf", ".shx", ".prj", ".cpg"):
-            raise ReadError(_("Give the .shp file of the shapefile (or a zip of all its parts)."))
-        else:
-            raise ReadError(
-                _(
-                    "GeoCM reads zipped shapefiles, .shp, GeoPackage, GeoJSON, KML, CSV and "
-                    "XLSX; %(name)s is none of these."
-                )
-                % {"name": file_name}
-            )
+        if suffix in (".zip", ".kmz") or magic == b"PK\x03\x04" and suffix != ".xlsx":
+            files = zip_extract(path=path, dest=workdir)
+            path = _find_dataset(files)
+            suffix = path.suffix.lower()
+            kind = _kind_of(suffix)
+        source = _read_format(
+            path, suffix, encoding=encoding, crs=crs, file_name=file_name, layer=layer, lazy=lazy
+        )
+    except (ReadError, UnsafeFile):
+        raise
     except CRSError as exc:
         raise ReadError(str(exc)) from exc
+    except READ_FAILURES as exc:
+        raise ReadError(_damaged(kind)) from exc
+    except Exception as exc:  # noqa: BLE001 - a library's surprise is still the user's sentence
+        logger.exception("unexpected failure reading %s as %s", file_name, kind)
+        error = ReadError(_damaged(kind))
+        error.unexpected = True
+        raise error from exc
     _check_count(source.count)
     _escape_column_names(source)
     return source
+
+
+def _kind_of(suffix: str) -> str:
+    return {
+        ".shp": _("Shapefile"),
+        ".gpkg": "GeoPackage",
+        ".geojson": "GeoJSON",
+        ".json": "GeoJSON",
+        ".kml": "KML",
+        ".kmz": "KMZ",
+        ".csv": "CSV",
+        ".xlsx": _("Excel workbook (.xlsx)"),
+        ".zip": _("zip archive"),
+    }.get(suffix, _("GIS file"))
+
+
+def _read_format(path: Path, suffix: str, *, encoding, crs, file_name, layer, lazy) -> Source:
+    if suffix == ".shp":
+        return _read_shapefile(path, encoding=encoding, crs=crs, file_name=file_name, lazy=lazy)
+    if suffix == ".gpkg":
+        return _read_gpkg(path, crs=crs, file_name=file_name, layer=layer, lazy=lazy)
+    if suffix in (".geojson", ".json"):
+        return _read_geojson(path, crs=crs, file_name=file_name)
+    if suffix == ".kml":
+        return _read_kml(path, crs=crs, file_name=file_name, layer=layer)
+    if suffix == ".csv":
+        return _read_table(path, encoding=encoding, crs=crs, file_name=file_name, kind="CSV")
+    if suffix == ".xlsx":
+        return _read_table(path, encoding=None, crs=crs, file_name=file_name, kind="XLSX")
+    if suffix in (".dbf", ".shx", ".prj", ".cpg"):
+        raise ReadError(_("Give the .shp file of the shapefile (or a zip of all its parts)."))
+    raise ReadError(
+        _(
+            "GeoCM reads zipped shapefiles, .shp, GeoPackage, GeoJSON, KML, KMZ, CSV and "
+            "XLSX; %(name)s is none of these."
+        )
+        % {"name": file_name}
+    )
 
 
 def _escape_column_names(source: Source) -> None:

@@ -8,7 +8,9 @@ The limits are the ``IMPORT_MAX_*`` keys of settings.GEOCM.
 """
 
 import stat
+import struct
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
@@ -17,6 +19,39 @@ from django.utils.translation import gettext as _
 
 class UnsafeFile(ValueError):
     """The upload is refused before anything from it is used (a 400, with the reason)."""
+
+
+# What Python's zipfile and zlib raise on a damaged archive: a truncated file, a corrupt
+# central directory or deflate stream (zlib.error), a checksum or size that does not match
+# (BadZipFile, EOFError), an encrypted entry (RuntimeError) or an unknown compression
+# method (NotImplementedError).
+ZIP_FAILURES = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    struct.error,
+    OSError,
+    ValueError,
+    OverflowError,
+    RuntimeError,
+    NotImplementedError,
+)
+
+
+def zip_damage(exc: BaseException) -> str:
+    """Why an entry could not be unpacked, in the words of a GIS technician."""
+    text = str(exc).lower()
+    if isinstance(exc, zlib.error) or "decompress" in text:
+        return _("its compressed data is corrupt")
+    if "crc" in text:
+        return _("its checksum does not match its content")
+    if isinstance(exc, EOFError) or "truncated" in text or "eof" in text:
+        return _("the archive ends too early (an incomplete download?)")
+    if "encrypt" in text or "password" in text:
+        return _("it is protected by a password")
+    if isinstance(exc, NotImplementedError) or "compression" in text:
+        return _("it uses a compression method GeoCM cannot read")
+    return _("its headers are damaged")
 
 
 def limit(name: str) -> int:
@@ -38,8 +73,13 @@ def _is_symlink(info: zipfile.ZipInfo) -> bool:
     return stat.S_ISLNK(info.external_attr >> 16)
 
 
-def zip_check(*, path: Path) -> list[zipfile.ZipInfo]:
-    """The archive's file entries if it is safe to extract, else UnsafeFile with the reason."""
+def zip_check(*, path: Path, kind: str | None = None) -> list[zipfile.ZipInfo]:
+    """The archive's file entries if it is safe to extract, else UnsafeFile with the reason.
+
+    ``kind`` names a format that is a zip inside (an Excel workbook, a KMZ file) in the
+    messages; the same limits apply to it: entries, declared uncompressed size and ratio.
+    """
+    kind = kind or _("zip archive")
     size = path.stat().st_size
     if size > limit("IMPORT_MAX_UPLOAD_BYTES"):
         raise UnsafeFile(
@@ -47,11 +87,13 @@ def zip_check(*, path: Path) -> list[zipfile.ZipInfo]:
             % {"mb": limit("IMPORT_MAX_UPLOAD_BYTES") // 1_000_000}
         )
     try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise UnsafeFile(_("The file is not a readable zip archive.")) from exc
-    with archive:
-        infos = archive.infolist()
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except ZIP_FAILURES as exc:
+        raise UnsafeFile(
+            _("The file is not a readable %(kind)s (%(why)s); is it complete and not damaged?")
+            % {"kind": kind, "why": zip_damage(exc)}
+        ) from exc
     if len(infos) > limit("IMPORT_MAX_ENTRIES"):
         raise UnsafeFile(
             _("The archive holds %(n)d entries; at most %(max)d are accepted.")
@@ -72,14 +114,24 @@ def zip_check(*, path: Path) -> list[zipfile.ZipInfo]:
         total += info.file_size
     if total > limit("IMPORT_MAX_UNCOMPRESSED_BYTES"):
         raise UnsafeFile(
-            _("The archive would unpack to %(mb)d MB; the limit is %(max)d MB.")
-            % {"mb": total // 1_000_000, "max": limit("IMPORT_MAX_UNCOMPRESSED_BYTES") // 1_000_000}
+            _(
+                "The %(kind)s would unpack to %(mb)d MB; the limit is %(max)d MB "
+                "(uncompressed size, GEOCM_IMPORT_MAX_UNCOMPRESSED_BYTES)."
+            )
+            % {
+                "kind": kind,
+                "mb": total // 1_000_000,
+                "max": limit("IMPORT_MAX_UNCOMPRESSED_BYTES") // 1_000_000,
+            }
         )
     compressed = sum(i.compress_size for i in infos) or 1
     if total / compressed > limit("IMPORT_MAX_RATIO") and total > 1_000_000:
         raise UnsafeFile(
-            _("The archive is compressed %(ratio)d times, like a zip bomb; it is refused.")
-            % {"ratio": total // compressed}
+            _(
+                "The %(kind)s is compressed %(ratio)d times, like a zip bomb; it is refused "
+                "(the limit is %(max)d times, GEOCM_IMPORT_MAX_RATIO)."
+            )
+            % {"kind": kind, "ratio": total // compressed, "max": limit("IMPORT_MAX_RATIO")}
         )
     return [i for i in infos if not i.is_dir()]
 
@@ -107,11 +159,27 @@ def zip_extract(*, path: Path, dest: Path) -> list[Path]:
                     % {"name": name[:80]}
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
-            with archive.open(info) as src, target.open("wb") as dst:
-                while chunk := src.read(1 << 20):
-                    budget -= len(chunk)
-                    if budget < 0:
-                        raise UnsafeFile(_("The archive unpacks to more than the size limit."))
-                    dst.write(chunk)
+            try:
+                with archive.open(info) as src, target.open("wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        budget -= len(chunk)
+                        if budget < 0:
+                            raise UnsafeFile(
+                                _(
+                                    "The archive unpacks to more than the size limit "
+                                    "(GEOCM_IMPORT_MAX_UNCOMPRESSED_BYTES)."
+                                )
+                            )
+                        dst.write(chunk)
+            except UnsafeFile:
+                raise
+            except ZIP_FAILURES as exc:
+                raise UnsafeFile(
+                    _(
+                        "The archive is damaged: %(name)s cannot be unpacked (%(why)s). "
+                        "Make the archive again from the original files."
+                    )
+                    % {"name": name[:80], "why": zip_damage(exc)}
+                ) from exc
             out.append(target)
     return out

@@ -13,23 +13,29 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pyogrio
 import shapely
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from geo_cm import gcj02
+from geo_cm.jobs.models import Job
 from geo_cm.jobs.queue import job_enqueue
 from geo_cm.registry import registry
 
 from . import crs as crs_module
-from .models import ImportRecord, ImportUpload
-from .readers import SeveralLayers, source_read
-from .safety import UnsafeFile, limit
+from .models import ImportRecord, ImportUpload, ImportUploadPart, UploadInspection
+from .readers import FileLayer, ReadError, SeveralLayers, source_read
+from .safety import UnsafeFile, limit, zip_check
 from .services import import_file, import_inspect, import_layers, layer_for_import
 
 PREVIEW_FEATURES = 300
+# Formats that are zip archives inside (their central directory is checked on upload).
+ZIP_SUFFIXES = {".zip": None, ".kmz": "KMZ", ".xlsx": _lazy("Excel workbook (.xlsx)")}
 # Suffixes a browser upload may have (a loose .shp needs its siblings: upload a zip).
-UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml", ".csv", ".xlsx")
+UPLOAD_SUFFIXES = (".zip", ".gpkg", ".geojson", ".json", ".kml", ".kmz", ".csv", ".xlsx")
 
 
 class UploadRefused(UnsafeFile):
@@ -54,68 +60,221 @@ def import_permission_check(*, user, layer_slug: str, mode: str = "upsert") -> N
         )
 
 
+# Bytes per stored part of an upload: what the request and the worker hold at a time.
+PART_BYTES = 4 << 20
+
+
 @contextlib.contextmanager
 def upload_file(upload: ImportUpload):
-    """The upload's bytes as a file in a temporary folder (removed afterwards)."""
+    """The upload's bytes as a file in a temporary folder (removed afterwards), written
+    part by part."""
     with tempfile.TemporaryDirectory(prefix="geocm-upload-") as folder:
         # Our own name: the user's file name may hold anything; only the suffix matters.
         path = Path(folder) / f"upload{Path(upload.file_name).suffix.lower()}"
-        path.write_bytes(bytes(upload.content))
+        parts = ImportUploadPart.objects.filter(upload_id=upload.pk).order_by("number")
+        with path.open("wb") as out:
+            ids = list(parts.values_list("pk", flat=True))
+            for pk in ids:
+                out.write(bytes(ImportUploadPart.objects.values_list("data", flat=True).get(pk=pk)))
+            if not ids:  # an upload stored whole, before the parts
+                out.write(
+                    bytes(
+                        ImportUpload.objects.values_list("content", flat=True).get(pk=upload.pk)
+                        or b""
+                    )
+                )
         yield path
 
 
-def _read(upload: ImportUpload, workdir: Path, path: Path):
-    return source_read(
-        path=path,
-        workdir=workdir,
-        file_name=upload.file_name,
-        encoding=upload.encoding or None,
-        crs=upload.crs or None,
-        layer=upload.source_layer or None,
-    )
+def upload_parts_clear(upload: ImportUpload) -> None:
+    """Forget the upload's bytes (its import is committed; the record keeps the hash)."""
+    ImportUploadPart.objects.filter(upload_id=upload.pk).delete()
+    ImportUpload.objects.filter(pk=upload.pk).update(content=b"")
 
 
 def upload_store(*, user, layer_slug: str, uploaded, options: dict) -> ImportUpload:
-    """Check and keep an uploaded file. Raises one of USER_ERRORS (nothing kept) when the
-    file is refused or cannot be read with the given options."""
+    """Check and keep an uploaded file, and queue its inspection. Raises one of USER_ERRORS
+    (nothing kept) when the upload itself is refused.
+
+    Only what costs no parsing happens here: the permission, the suffix, the size and, for
+    the zip-based formats, the archive's central directory (zip bombs, paths outside the
+    archive, links). Reading the file is the worker's (``imports.inspect``).
+    """
     import_permission_check(user=user, layer_slug=layer_slug)
     # The name is shown and recorded: no path, no control characters (a NUL cannot be stored).
     name = "".join(ch for ch in Path(uploaded.name or "").name if ch.isprintable())[:300]
-    if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
         raise UploadRefused(
             _(
                 "Upload a zipped shapefile (.zip with .shp, .shx, .dbf and .prj), a GeoPackage, "
-                "GeoJSON, KML, CSV or XLSX file."
+                "GeoJSON, KML, KMZ, CSV or XLSX file."
             )
         )
     if uploaded.size > limit("IMPORT_MAX_UPLOAD_BYTES"):
         raise UploadRefused(
-            _("The file is larger than the %(mb)d MB limit.")
+            _("The file is larger than the %(mb)d MB limit (GEOCM_IMPORT_MAX_UPLOAD_BYTES).")
             % {"mb": limit("IMPORT_MAX_UPLOAD_BYTES") // 1_000_000}
         )
-    digest = hashlib.sha256()
-    chunks = []
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-        chunks.append(chunk)
+    uploaded.seek(0)
+    magic = uploaded.read(4)
+    if suffix in ZIP_SUFFIXES or magic == b"PK\x03\x04" and suffix != ".xlsx":
+        with tempfile.TemporaryDirectory(prefix="geocm-upload-") as folder:
+            if hasattr(uploaded, "temporary_file_path"):  # large uploads are on disk already
+                archive = Path(uploaded.temporary_file_path())
+            else:
+                archive = Path(folder) / f"upload{suffix}"
+                with archive.open("wb") as out:
+                    for chunk in uploaded.chunks(PART_BYTES):
+                        out.write(chunk)
+            zip_check(path=archive, kind=ZIP_SUFFIXES.get(suffix))
     upload = ImportUpload(
         user=user,
         layer=layer_slug,
         file_name=name,
         size=uploaded.size,
-        sha256=digest.hexdigest(),
-        content=b"".join(chunks),
+        sha256="",
         encoding=options.get("encoding") or "",
         crs=options.get("crs") or "",
         offset=options.get("offset") or "",
     )
-    with upload_file(upload) as path, tempfile.TemporaryDirectory() as workdir:
-        try:
-            _read(upload, Path(workdir), path)  # refuses what cannot be read, before keeping it
-        except SeveralLayers:
-            pass  # readable: the inspection page asks which layer
-    upload.save()
+    digest = hashlib.sha256()
+    with transaction.atomic():
+        upload.save()
+        # Part by part: the request never holds more than PART_BYTES of the file.
+        uploaded.seek(0)
+        for number, chunk in enumerate(uploaded.chunks(PART_BYTES)):
+            digest.update(chunk)
+            ImportUploadPart.objects.create(upload=upload, number=number, data=chunk)
+        upload.sha256 = digest.hexdigest()
+        upload.save(update_fields=["sha256"])
+        upload_inspection(upload)
     return upload
+
+
+def upload_read_options(upload: ImportUpload) -> dict:
+    """The choices that change what reading the file gives (and the page's language)."""
+    return {
+        "encoding": upload.encoding or "",
+        "crs": upload.crs or "",
+        "offset": upload.offset or "",
+        "source_layer": upload.source_layer or "",
+        "language": translation.get_language() or "",
+    }
+
+
+def upload_inspection(upload: ImportUpload) -> UploadInspection:
+    """The inspection of ``upload`` with its current read options: the cached one, or a new
+    one with its job queued (``imports.inspect``). Never reads the file itself."""
+    options = upload_read_options(upload)
+    key = hashlib.sha256(json.dumps(options, sort_keys=True).encode()).hexdigest()
+    row = UploadInspection.objects.filter(upload=upload, key=key).select_related("job").first()
+    if row is not None and row.status == UploadInspection.Status.QUEUED and row.job is not None:
+        if row.job.status == Job.Status.FAILED:
+            # Its worker died on it (twice): a file that kills workers is not read again.
+            row.status = UploadInspection.Status.FAILED
+            row.error = _(
+                "Reading the file stopped its worker; it is not read again. Is it very large "
+                "or damaged? (%(message)s)"
+            ) % {"message": row.job.message[:200]}
+            row.save(update_fields=["status", "error"])
+            return row
+    if row is not None and not _inspection_lost(row):
+        return row
+    with transaction.atomic():
+        if row is None:
+            row, created = UploadInspection.objects.get_or_create(
+                upload=upload, key=key, defaults={"options": options}
+            )
+            if not created:  # another request queued it meanwhile
+                return row
+        row.job = (
+            job_enqueue(name="imports.inspect", args={"inspection": row.pk}, by=upload.user)
+            or Job.objects.filter(name="imports.inspect", args__inspection=row.pk).first()
+        )
+        row.status = UploadInspection.Status.QUEUED
+        row.save(update_fields=["job", "status"])
+    return row
+
+
+def _inspection_lost(row: UploadInspection) -> bool:
+    """A queued inspection whose job is gone (deleted, or finished without recording):
+    queued again when the page is next opened."""
+    if row.status != UploadInspection.Status.QUEUED:
+        return False
+    return row.job is None or row.job.status == Job.Status.DONE
+
+
+def inspection_compute(*, upload: ImportUpload, options: dict, progress=None) -> dict:
+    """Read ``upload`` with ``options`` (the worker's side): the facts, the preview and the
+    proposed mapping as JSON. Raises one of USER_ERRORS when it cannot be read so."""
+    tick = progress or (lambda *_a: None)
+    layer = layer_for_import(slug=upload.layer)
+    with upload_file(upload) as path, tempfile.TemporaryDirectory() as workdir:
+        tick(0.1, "read")
+        # Shapefiles and GeoPackages are read in parts: the count comes from the file's
+        # header and only the first rows are taken for the samples and the preview.
+        source = source_read(
+            path=path,
+            workdir=Path(workdir),
+            file_name=upload.file_name,
+            encoding=options.get("encoding") or None,
+            crs=options.get("crs") or None,
+            layer=options.get("source_layer") or None,
+            lazy=True,
+        )
+        tick(0.6, "inspect")
+        inspection = import_inspect(layer=layer, source=source)
+        inspection["partial"] = source.read_rows is not None and source.count > len(source.geoms)
+        if inspection["partial"]:
+            # Samples and preview are of the first rows; the extent is the whole file's.
+            inspection["extent"] = _whole_extent(source) or inspection["extent"]
+        inspection["preview"] = preview_geojson(source, offset=options.get("offset") or None)
+        tick(0.9, "layers")
+        inspection["layers"] = [
+            {"name": item.name, "geometry_type": item.geometry_type, "count": item.count}
+            for item in import_layers(path=path, file_name=upload.file_name)
+        ]
+    inspection["allow_all"] = upload.file_name.lower().endswith((".kml", ".kmz"))
+    return json.loads(json.dumps(inspection, default=str))
+
+
+def _whole_extent(source) -> list[float] | None:
+    """The extent (EPSG:4326) of every feature of a file read in parts, from the bounds
+    GDAL keeps in the file's header or index (no feature is read)."""
+    read = source.read_rows
+    try:
+        info = pyogrio.read_info(
+            read.args[0], layer=read.keywords.get("layer"), force_total_bounds=True
+        )
+        x0, y0, x1, y1 = (float(v) for v in info["total_bounds"])
+        box = np.array([shapely.box(x0, y0, x1, y1).segmentize(max(x1 - x0, y1 - y0) / 16)])
+        wgs = crs_module.geometries_to_wgs84(box, crs=source.crs)
+        bounds = [float(v) for v in shapely.bounds(wgs[0])]
+    except Exception:  # noqa: BLE001 - no bounds in the header or absurd ones: keep the sample's
+        return None
+    return bounds if np.isfinite(bounds).all() else None
+
+
+def inspection_for_page(upload: ImportUpload, row: UploadInspection) -> dict:
+    """The cached inspection as the page uses it: the layers as FileLayer, the mapping the
+    user edited (or the proposal) and the column names."""
+    inspection = dict(row.result)
+    inspection["layers"] = [FileLayer(**item) for item in inspection.get("layers", [])]
+    inspection["proposed_mapping"] = inspection["mapping"]
+    if upload.mapping is not None:
+        inspection["mapping"] = upload.mapping
+    inspection["columns"] = [f["name"] for f in inspection["fields"]]
+    return inspection
+
+
+def inspection_error(row: UploadInspection) -> ReadError:
+    """Why the file could not be read with these options, as the reader said it (with the
+    file's layers when the reason is that several were found)."""
+    if row.layers:
+        layers = [FileLayer(**item) for item in row.layers]
+        return SeveralLayers(row.error, layers, row.allow_all)
+    return ReadError(row.error)
 
 
 def preview_geojson(source, *, offset: str | None, n: int = PREVIEW_FEATURES) -> dict:
@@ -154,31 +313,54 @@ def _short(value) -> str | None:
     return str(value)[:80]
 
 
-def upload_inspect(upload: ImportUpload) -> dict:
-    """What the inspection page shows: import_inspect, the preview and the mapping in use.
-    Raises one of USER_ERRORS when the file cannot be read with the upload's options."""
-    layer = layer_for_import(slug=upload.layer)
-    with upload_file(upload) as path, tempfile.TemporaryDirectory() as workdir:
-        source = _read(upload, Path(workdir), path)
-        inspection = import_inspect(layer=layer, source=source)
-        inspection["preview"] = preview_geojson(source, offset=upload.offset or None)
-        inspection["layers"] = import_layers(path=path, file_name=upload.file_name)
-    inspection["allow_all"] = upload.file_name.lower().endswith(".kml")
-    inspection["proposed_mapping"] = inspection["mapping"]
-    if upload.mapping is not None:
-        inspection["mapping"] = upload.mapping
-    inspection["columns"] = [f["name"] for f in inspection["fields"]]
-    return inspection
-
-
-def upload_validate(upload: ImportUpload) -> ImportRecord:
+def upload_validate(upload: ImportUpload, *, options: dict | None = None, progress=None):
     """Validate the whole file with the upload's choices (a dry run: nothing is written to
-    the layer) and remember the outcome on the upload."""
+    the layer) and remember the outcome on the upload (the worker's side of the check).
+    ``options`` are the choices the check was queued with; when the upload's choices have
+    changed since, the outcome is not kept (a newer check is queued). Returns the record,
+    or None when it was not kept."""
+    options = options if options is not None else upload.options()
     with upload_file(upload) as path:
-        outcome = import_file(path=path, by=upload.user, dry_run=True, **upload.options())
+        outcome = import_file(path=path, by=upload.user, dry_run=True, progress=progress, **options)
+    with transaction.atomic():
+        current = ImportUpload.objects.select_for_update().defer("content").get(pk=upload.pk)
+        if current.options() != options or current.result_id is not None:
+            return None
+        current.validation = outcome.record
+        current.save(update_fields=["validation"])
     upload.validation = outcome.record
-    upload.save(update_fields=["validation"])
     return outcome.record
+
+
+def upload_validate_enqueue(upload: ImportUpload):
+    """Queue the whole-file check of ``upload`` with its current choices (``imports.validate``)
+    and forget the previous check; returns the job."""
+    with transaction.atomic():
+        job = job_enqueue(
+            name="imports.validate",
+            args={
+                "upload": upload.pk,
+                "options": upload.options(),
+                "language": translation.get_language() or "",
+            },
+            by=upload.user,
+        )
+        if job is None:  # the same check is queued already
+            job = Job.objects.filter(
+                name="imports.validate", args__upload=upload.pk, status=Job.Status.QUEUED
+            ).first()
+        upload.validation = None
+        upload.check_job = job
+        upload.save(update_fields=["validation", "check_job"])
+    return job
+
+
+def upload_check_active(upload: ImportUpload) -> bool:
+    """Whether the upload's whole-file check is queued or running."""
+    return upload.check_job_id is not None and upload.check_job.status in (
+        Job.Status.QUEUED,
+        Job.Status.RUNNING,
+    )
 
 
 def upload_job_active(upload: ImportUpload) -> bool:
@@ -230,3 +412,27 @@ def upload_commit_enqueue(upload: ImportUpload):
         item.save(update_fields=["job"])
     upload.job = job
     return job
+
+
+def uploads_purge(*, now=None) -> int:
+    """Delete the uploads older than GEOCM["IMPORT_UPLOAD_EXPIRY_DAYS"] that were not
+    imported and whose commit is not queued or running; returns how many. Their bytes,
+    choices and cached inspections go with them; the ImportRecords of their checks stay
+    (the history of what was tried)."""
+    import datetime as dt
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    cutoff = (now or timezone.now()) - dt.timedelta(
+        days=float(settings.GEOCM["IMPORT_UPLOAD_EXPIRY_DAYS"])
+    )
+    busy = [Job.Status.QUEUED, Job.Status.RUNNING]
+    expired = list(
+        ImportUpload.objects.filter(created_at__lt=cutoff, result__isnull=True)
+        .exclude(job__status__in=busy)
+        .values_list("pk", flat=True)
+    )
+    if expired:
+        ImportUpload.objects.filter(pk__in=expired).delete()
+    return len(expired)

@@ -70,3 +70,18 @@ class Worker(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PeriodicRun(models.Model):
+    """When a periodic task (``@periodic``) was last queued: the due-time table the idle
+    workers read, so that one of them queues it once per period whatever their number."""
+
+    name = models.CharField(_("task"), max_length=100, unique=True)
+    queued_at = models.DateTimeField(_("last queued at"))
+
+    class Meta:
+        verbose_name = _("periodic task")
+        verbose_name_plural = _("periodic tasks")
+
+    def __str__(self):
+        return f"{self.name} @ {self.queued_at:%Y-%m-%d %H:%M}"

@@ -15,11 +15,13 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Job, Worker
+from .models import Job, PeriodicRun, Worker
 
 logger = logging.getLogger(__name__)
 CHANNEL = "geocm_jobs"
 TASKS: dict[str, Callable] = {}
+# Task name -> the settings.GEOCM key holding its period in seconds.
+PERIODIC: dict[str, str] = {}
 
 
 def task(name: str):
@@ -32,6 +34,43 @@ def task(name: str):
         return fn
 
     return decorate
+
+
+def periodic(name: str, *, every: str = "JOB_PERIODIC_SECONDS"):
+    """Queue the task ``name`` (registered with ``@task``, taking no arguments) every
+    ``settings.GEOCM[every]`` seconds; idle workers queue what is due (``periodic_due``)."""
+
+    def decorate(fn):
+        PERIODIC[name] = every
+        return fn
+
+    return decorate
+
+
+def periodic_due(*, now=None) -> list[str]:
+    """Queue the periodic tasks whose period has passed since they were last queued; returns
+    their names. Each task's row is locked while it is decided (SKIP LOCKED), so several
+    workers checking at once queue it once."""
+    now = now or timezone.now()
+    queued = []
+    for name, every in sorted(PERIODIC.items()):
+        period = dt.timedelta(seconds=float(settings.GEOCM[every]))
+        with transaction.atomic():
+            PeriodicRun.objects.get_or_create(
+                name=name, defaults={"queued_at": now - period - dt.timedelta(seconds=1)}
+            )
+            run = (
+                PeriodicRun.objects.select_for_update(skip_locked=True)
+                .filter(name=name, queued_at__lte=now - period)
+                .first()
+            )
+            if run is None:
+                continue
+            job_enqueue(name=name)
+            run.queued_at = now
+            run.save(update_fields=["queued_at"])
+            queued.append(name)
+    return queued
 
 
 def job_enqueue(*, name: str, args: dict | None = None, by=None) -> Job | None:

@@ -4,7 +4,8 @@ A worker must never silently die. It
 - writes a heartbeat (its ``Worker`` row) every GEOCM["JOB_HEARTBEAT_SECONDS"] from a thread
   of its own, so a long job does not look like a dead worker;
 - sleeps on LISTEN/NOTIFY with a poll of GEOCM["JOB_POLL_SECONDS"], at which it also takes
-  up jobs whose worker went silent (geo_cm.jobs.queue._claim);
+  up jobs whose worker went silent (geo_cm.jobs.queue._claim) and queues the periodic
+  tasks that are due (geo_cm.jobs.queue.periodic_due: a due-time table, one row a task);
 - when the database goes away (a restart, a failover, a network cut) closes its
   connections, waits with back-off (1 s doubling to 30 s), reconnects, LISTENs again and
   gives back the job it was running, so that it is run again rather than left "running".
@@ -21,7 +22,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils import timezone
 
 from .models import Job, Worker
-from .queue import CHANNEL, jobs_drain, worker_name
+from .queue import CHANNEL, jobs_drain, periodic_due, worker_name
 
 logger = logging.getLogger("geo_cm.jobs.worker")
 
@@ -83,6 +84,7 @@ class JobWorker:
 
     def _serve(self, raw) -> None:
         while not self._stop.is_set():
+            periodic_due()  # queues what is due (the upload purge); the drain runs it
             jobs_drain(worker=self.name)
             # Sleep until NOTIFY or the poll interval (a missed notification is harmless).
             if select.select([raw], [], [], self.poll_s) != ([], [], []):

@@ -14,6 +14,17 @@ from toilets.models import Toilet
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def _read_by_the_worker(browser, ready):
+    """The inspection waits for the worker (its progress bar reloads the page when done):
+    run the worker here until ``ready`` holds."""
+    assert browser.find_elements(By.ID, "job-progress") or ready(browser)
+    deadline = time.monotonic() + 60
+    while not ready(browser) and time.monotonic() < deadline:
+        jobs_drain()
+        time.sleep(0.3)
+    WebDriverWait(browser, 30).until(ready)
+
+
 def _upload_page(browser, live_server):
     """Log in as GIS staff and open the upload form with the toilets layer chosen."""
     browser.get(live_server.url + "/accounts/login/?next=/imports/")
@@ -35,8 +46,10 @@ def test_import_a_shapefile_through_the_pages(
     browser.find_element(By.NAME, "file").send_keys(str(archive))
     browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
 
-    # Inspection: facts, readable Chinese samples, the preview map with the six points.
-    WebDriverWait(browser, 30).until(lambda d: d.execute_script("return window.impPreview"))
+    # The file is read in the background; then the inspection: facts, readable Chinese
+    # samples, the preview map with the six points.
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "job-progress"))
+    _read_by_the_worker(browser, lambda d: d.execute_script("return window.impPreview"))
     assert browser.execute_script("return window.impPreview.count") == 6
     assert len(browser.find_elements(By.CSS_SELECTOR, "#preview-map path.leaflet-interactive")) >= 6
     facts = browser.find_element(By.ID, "inspection").text
@@ -50,7 +63,9 @@ def test_import_a_shapefile_through_the_pages(
     )
 
     browser.find_element(By.ID, "validate-button").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "commit-button"))
+    # The whole file is checked in the background; the page shows the report when done.
+    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "job-progress"))
+    _read_by_the_worker(browser, lambda d: d.find_elements(By.ID, "commit-button"))
     status = browser.find_element(By.ID, "record-status")
     assert status.get_attribute("data-status") == "validated"
     assert Toilet.objects.count() == 0
@@ -92,11 +107,17 @@ def test_a_survey_without_codes_with_one_value_for_every_row(
     _upload_page(browser, live_server)
     browser.find_element(By.NAME, "file").send_keys(str(survey))
     browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "mapping"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.ID, "job-progress") or d.find_elements(By.ID, "mapping")
+    )
+    _read_by_the_worker(browser, lambda d: d.find_elements(By.ID, "mapping"))
     Select(browser.find_element(By.NAME, "map__status")).select_by_value("=")
     browser.find_element(By.NAME, "value__status").send_keys("open")
     browser.find_element(By.ID, "validate-button").click()
-    WebDriverWait(browser, 30).until(lambda d: d.find_elements(By.ID, "commit-button"))
+    WebDriverWait(browser, 30).until(
+        lambda d: d.find_elements(By.ID, "job-progress") or d.find_elements(By.ID, "commit-button")
+    )
+    _read_by_the_worker(browser, lambda d: d.find_elements(By.ID, "commit-button"))
     assert browser.find_element(By.CSS_SELECTOR, '[data-count="created"]').text == "2"
     codes = browser.find_element(By.ID, "codes").text
     assert "GC-JP-0001" in codes and "GC-TS-0001" in codes

@@ -46,9 +46,18 @@ def _zip(tmp_path, frame=None, **kwargs):
 
 
 def _upload(client, path, **fields):
+    """Upload ``path``, then let the worker read it (the page shows the result from then on)."""
     data = {"layer": "toilets", "file": SimpleUploadedFile(path.name, path.read_bytes())}
     data.update(fields)
-    return client.post("/imports/", data)
+    response = client.post("/imports/", data)
+    jobs_drain()
+    return response
+
+
+def _read_then_get(client, url):
+    """The page after the worker read the file with the options just chosen."""
+    jobs_drain()
+    return client.get(url)
 
 
 def _config(response) -> dict:
@@ -109,6 +118,11 @@ def test_upload_inspect_validate_commit_in_the_background(areas, gis, gis_user, 
     response = gis.post(page.request["PATH_INFO"], {**form, "action": "validate"})
     assert response.status_code == 302
     assert response["Location"] == f"/imports/uploads/{upload.pk}/report"
+    waiting = gis.get(response["Location"])  # the worker checks the file; the page follows
+    check = Job.objects.get(name="imports.validate")
+    assert waiting.status_code == 202 and _config(waiting)["job"] == f"/api/jobs/{check.pk}"
+    assert gis.post(f"/imports/uploads/{upload.pk}/commit").status_code == 409  # not yet
+    jobs_drain()
     report = gis.get(response["Location"])
     assert report.status_code == 200
     assert 'data-status="validated"' in report.content.decode()
@@ -133,7 +147,7 @@ def test_upload_inspect_validate_commit_in_the_background(areas, gis, gis_user, 
     record = upload.result
     assert job.result == {"record": record.pk, "status": "committed"}
     assert record.created == 5 and record.user == gis_user
-    assert bytes(upload.content) == b""  # the layer holds the data now
+    assert not upload.parts.exists() and bytes(upload.content) == b""  # the layer holds it now
     assert Toilet.objects.get(code="GC-0001").source == f"import:{record.pk}"
 
     api = gis.get(f"/api/jobs/{job.pk}")
@@ -154,6 +168,7 @@ def test_the_mapping_editor_decides_what_is_written(areas, gis, tmp_path):
     assert form["map__address"] == "地址"
     form.update({"map__address": "", "map__name": "地址", "action": "validate"})
     assert gis.post(f"/imports/uploads/{upload.pk}/", form).status_code == 302
+    jobs_drain()  # the worker checks the whole file
     upload.refresh_from_db()
     assert upload.mapping["name"] == "地址" and "address" not in upload.mapping
     gis.post(f"/imports/uploads/{upload.pk}/commit")
@@ -170,6 +185,7 @@ def test_row_errors_are_reported_on_the_page_and_as_csv_and_block_the_commit(are
     upload = ImportUpload.objects.get()
     form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
     response = gis.post(f"/imports/uploads/{upload.pk}/", {**form, "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     report = gis.get(response["Location"])
     html = report.content.decode()
     assert 'data-status="rejected"' in html
@@ -194,11 +210,9 @@ def test_row_errors_are_reported_on_the_page_and_as_csv_and_block_the_commit(are
     [
         ("tool.exe", b"MZ\x90\x00", "Upload a zipped shapefile"),
         ("garbage.zip", b"PK\x03\x04 this is not a zip at all", "zip"),
-        ("empty.geojson", b'{"type": "FeatureCollection", "features": []}', "no features"),
-        ("broken.geojson", b"{not json", "not valid JSON"),
     ],
 )
-def test_unreadable_uploads_are_400_pages_and_nothing_is_kept(areas, gis, name, content, expected):
+def test_refused_uploads_are_400_pages_and_nothing_is_kept(areas, gis, name, content, expected):
     response = gis.post(
         "/imports/", {"layer": "toilets", "file": SimpleUploadedFile(name, content)}
     )
@@ -206,11 +220,41 @@ def test_unreadable_uploads_are_400_pages_and_nothing_is_kept(areas, gis, name, 
     message = re.search(r'data-field="file">(.*?)</div>', response.content.decode(), re.S)
     assert message and expected.lower() in message.group(1).lower()
     assert not ImportUpload.objects.exists()
+    assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("empty.geojson", b'{"type": "FeatureCollection", "features": []}', "no features"),
+        ("broken.geojson", b"{not json", "not valid JSON"),
+        (
+            "deep.geojson",
+            b'{"type": "Feature", "properties": ' + b"[" * 5000 + b"]" * 5000 + b"}",
+            "nested more than",
+        ),  # fmt: skip
+    ],
+)
+def test_unreadable_files_are_read_by_the_worker_and_say_why_on_a_400_page(
+    areas, gis, name, content, expected
+):
+    response = gis.post(
+        "/imports/", {"layer": "toilets", "file": SimpleUploadedFile(name, content)}
+    )
+    assert response.status_code == 302  # kept: the request only stores the bytes
+    waiting = gis.get(response["Location"])
+    assert waiting.status_code == 202 and 'id="job-progress"' in waiting.content.decode()
+    page = _read_then_get(gis, response["Location"])
+    assert page.status_code == 400
+    error = re.search(r'id="import-error">(.*?)</div>', page.content.decode(), re.S).group(1)
+    assert expected.lower() in error.lower()
+    assert not Toilet.objects.exists()
 
 
 def test_a_shapefile_without_prj_needs_a_crs_and_takes_one_from_the_form(areas, gis, tmp_path):
     archive = _zip(tmp_path, prj=False)
-    refused = _upload(gis, archive)
+    kept = _upload(gis, archive)
+    refused = gis.get(kept["Location"])
     assert refused.status_code == 400
     assert ".prj" in refused.content.decode()
     accepted = _upload(gis, archive, crs="4549")
@@ -248,17 +292,19 @@ def test_reading_again_with_another_encoding_proposes_the_mapping_afresh(areas, 
     response = gis.post(
         f"/imports/uploads/{upload.pk}/", {**form, "encoding": "UTF-8", "action": "reread"}
     )
-    # GBK bytes are not UTF-8: the page says so, offers the options again, keeps the upload.
-    assert response.status_code == 400
-    error = re.search(r'id="import-error">(.*?)</div>', response.content.decode()).group(1)
+    # GBK bytes are not UTF-8: once read, the page says so and offers the options again.
+    assert response.status_code == 302
+    page = _read_then_get(gis, response["Location"])
+    assert page.status_code == 400
+    error = re.search(r'id="import-error">(.*?)</div>', page.content.decode()).group(1)
     assert "UTF-8" in error
     upload.refresh_from_db()
-    assert upload.encoding == "" and "address" not in upload.mapping
+    assert upload.encoding == "UTF-8" and upload.mapping is None
     response = gis.post(
         f"/imports/uploads/{upload.pk}/",
         {"encoding": "GB18030", "crs": "", "offset": "", "mode": "upsert", "action": "reread"},
     )
-    page = gis.get(response["Location"])
+    page = _read_then_get(gis, response["Location"])
     assert page.status_code == 200 and _selected(page.content.decode(), "map__name") == "名称"
 
 
@@ -269,6 +315,7 @@ def test_a_commit_whose_data_changed_since_the_check_writes_nothing_and_says_why
     upload = ImportUpload.objects.get()
     form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
     gis.post(f"/imports/uploads/{upload.pk}/", {**form, "mode": "create", "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     gis.post(f"/imports/uploads/{upload.pk}/commit")
     # Between the check and the commit someone creates one of the codes.
     factories.toilet(code="GC-0002")
@@ -277,7 +324,7 @@ def test_a_commit_whose_data_changed_since_the_check_writes_nothing_and_says_why
     assert job.status == Job.Status.DONE and job.result["status"] == "rejected"
     assert list(Toilet.objects.values_list("code", flat=True)) == ["GC-0002"]
     upload.refresh_from_db()
-    assert upload.result is None and bytes(upload.content)  # still there to try again
+    assert upload.result is None and upload.parts.exists()  # still there to try again
     assert upload.validation.pk == job.result["record"]
     page = gis.get(f"/imports/records/{job.result['record']}/").content.decode()
     assert 'data-status="rejected"' in page and "GC-0002" in page
@@ -335,6 +382,7 @@ def _checked(gis, tmp_path, frame=None, **choices):
     upload = ImportUpload.objects.get()
     form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
     gis.post(f"/imports/uploads/{upload.pk}/", {**form, **choices, "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     assert gis.post(f"/imports/uploads/{upload.pk}/commit").status_code == 302
     return upload, form
 
@@ -423,6 +471,7 @@ def test_report_csv_cells_never_become_formulas(areas, gis, tmp_path):
     upload = ImportUpload.objects.get()
     form = _form(gis.get(f"/imports/uploads/{upload.pk}/").content.decode())
     gis.post(f"/imports/uploads/{upload.pk}/", {**form, "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     upload.refresh_from_db()
     body = gis.get(f"/imports/records/{upload.validation.pk}/report.csv").content.decode(
         "utf-8-sig"
@@ -458,7 +507,7 @@ def test_a_geopackage_with_several_layers_asks_which_one(areas, gis, tmp_path):
         response["Location"], {**form, "source_layer": "公厕_新建", "action": "reread"}
     )
     assert chosen.status_code == 302
-    page = gis.get(response["Location"])
+    page = _read_then_get(gis, response["Location"])
     assert page.status_code == 200
     assert '<dd data-fact="count">3</dd>' in page.content.decode()
     assert ImportUpload.objects.get().source_layer == "公厕_新建"
@@ -477,6 +526,7 @@ def test_one_value_for_every_row_and_generated_codes_are_shown_before_the_import
     form.update({"map__status": "=", "value__status": "开放", "map__category": "=",
                  "value__category": "城市公厕"})  # fmt: skip
     response = gis.post(page.request["PATH_INFO"], {**form, "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     assert response.status_code == 302, response.content.decode()[:2000]
     report = gis.get(response["Location"]).content.decode()
     assert "create 3, update 0, leave 0 unchanged and delete 0" in report
@@ -504,3 +554,112 @@ def test_a_zone_mix_up_is_shown_on_the_inspection_page(areas, gis, tmp_path):
     response = _upload(gis, _zip(tmp_path, epsg=4549), crs="4548")
     html = gis.get(response["Location"]).content.decode()
     assert 'id="crs-fit"' in html and "EPSG:4549" in html
+
+
+def test_the_upload_request_reads_nothing_and_the_inspection_is_read_once(
+    areas, gis, tmp_path, monkeypatch
+):
+    """The request stores the bytes and queues the inspection; the worker reads the file
+    once per set of read options, and every view shows the kept result."""
+    from geo_cm.imports import uploads
+
+    reads = []
+    real_read = uploads.source_read
+    monkeypatch.setattr(uploads, "source_read", lambda **kw: reads.append(kw) or real_read(**kw))
+    response = gis.post(
+        "/imports/",
+        {"layer": "toilets", "file": SimpleUploadedFile("公厕.zip", _zip(tmp_path).read_bytes())},
+    )
+    assert response.status_code == 302 and reads == []
+    job = Job.objects.get(name="imports.inspect")
+    assert job.status == Job.Status.QUEUED
+    waiting = gis.get(response["Location"])
+    assert waiting.status_code == 202
+    assert _config(waiting) == {"job": f"/api/jobs/{job.pk}", "reload": True}
+    assert Job.objects.filter(name="imports.inspect").count() == 1  # the view queued nothing new
+    jobs_drain()
+    for _view in range(3):
+        page = gis.get(response["Location"])
+        assert page.status_code == 200 and '<dd data-fact="count">5</dd>' in page.content.decode()
+    assert len(reads) == 1
+    # Other read options: read again, once; back to the first ones: the kept result.
+    upload = ImportUpload.objects.get()
+    form = _form(page.content.decode())
+    gis.post(response["Location"], {**form, "crs": "4548", "action": "reread"})
+    _read_then_get(gis, response["Location"])
+    gis.post(response["Location"], {**form, "crs": "", "action": "reread"})
+    assert gis.get(response["Location"]).status_code == 200
+    assert len(reads) == 2 and upload.inspections.count() == 2
+
+
+def test_uploads_not_imported_expire(areas, gis, tmp_path, settings):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from geo_cm.imports.uploads import uploads_purge
+    from geo_cm.jobs.queue import periodic_due
+
+    old, imported, fresh = (_upload(gis, _zip(tmp_path / str(i))) for i in range(3))
+    ids = [int(r["Location"].rstrip("/").split("/")[-1]) for r in (old, imported, fresh)]
+    eight_days_ago = timezone.now() - dt.timedelta(days=8)
+    ImportUpload.objects.filter(pk__in=ids[:2]).update(created_at=eight_days_ago)
+    record = ImportRecord.objects.create(layer="toilets", file_name="x", sha256="", mode="upsert",
+                                         status="committed")  # fmt: skip
+    ImportUpload.objects.filter(pk=ids[1]).update(result=record)
+    assert uploads_purge() == 1
+    assert sorted(ImportUpload.objects.values_list("pk", flat=True)) == ids[1:]
+    assert gis.get(f"/imports/uploads/{ids[0]}/").status_code == 404
+    # The worker queues the purge once per period; the command purges on demand.
+    assert periodic_due() == ["imports.purge_uploads"] and periodic_due() == []
+    assert Job.objects.filter(name="imports.purge_uploads", status="queued").count() == 1
+    ImportUpload.objects.filter(pk=ids[2]).update(created_at=timezone.now() - dt.timedelta(days=2))
+    out = io.StringIO()
+    call_command("purge_uploads", "--days", "1", stdout=out)
+    assert " 1 " in out.getvalue()  # "1 uploads ... were deleted" (the command speaks Chinese)
+    assert list(ImportUpload.objects.values_list("pk", flat=True)) == [ids[1]]
+    jobs_drain()
+    assert Job.objects.get(name="imports.purge_uploads").result == {"deleted": 0}
+
+
+def test_a_check_the_worker_refuses_says_why_and_a_stale_check_is_not_kept(areas, gis, tmp_path):
+    response = _upload(gis, _zip(tmp_path))
+    upload = ImportUpload.objects.get()
+    form = _form(gis.get(response["Location"]).content.decode())
+    bad = {**form, "map__category": "=", "value__category": "不存在的类别", "action": "validate"}
+    assert gis.post(response["Location"], bad).status_code == 302
+    jobs_drain()
+    page = gis.get(f"/imports/uploads/{upload.pk}/report")
+    assert page.status_code == 400
+    error = re.search(r'id="import-error">(.*?)</p>', page.content.decode(), re.S).group(1)
+    assert "category" in error and "不存在的类别" in html_unescape(error)
+    # A check queued with choices changed before it ran is not kept as the validation.
+    gis.post(response["Location"], {**form, "action": "validate"})
+    ImportUpload.objects.filter(pk=upload.pk).update(mode="create")
+    jobs_drain()
+    job = Job.objects.filter(name="imports.validate").latest("pk")
+    assert job.result == {"status": "stale"}
+    upload.refresh_from_db()
+    assert upload.validation is None
+    assert gis.get(f"/imports/uploads/{upload.pk}/report")["Location"].endswith(f"/{upload.pk}/")
+
+
+def test_a_large_shapefile_is_inspected_from_its_first_rows_with_its_whole_extent(
+    areas, gis, tmp_path, monkeypatch
+):
+    from geo_cm.imports import readers
+
+    monkeypatch.setattr(readers, "LAZY_HEAD", 3)  # a "large" file: more rows than the head
+    frame = toilet_frame(8)  # rows 1..7 in the first row of points, 8 one step north
+    response = _upload(gis, _zip(tmp_path, frame))
+    page = gis.get(response["Location"])
+    html = page.content.decode()
+    assert '<dd data-fact="count">8</dd>' in html  # the count from the header
+    assert len(_config(page)["preview"]["features"]) == 3  # the preview from the first rows
+    inspection = ImportUpload.objects.get().inspections.get().result
+    assert inspection["partial"] is True
+    west, south, east, north = inspection["extent"]
+    # The whole file's (the first three rows reach 32.01 N and 118.64 E): the bounds of the
+    # header's EPSG:4549 box, a little wider than the points once in degrees.
+    assert 32.015 < north < 32.022 and 118.675 < east < 118.682

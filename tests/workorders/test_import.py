@@ -118,6 +118,7 @@ def test_the_import_pages_take_a_hotline_export_with_its_chinese_columns(areas, 
         "/imports/", {"layer": "work-orders", "offset": "gcj02", "crs": "4326", "file": upload}
     )
     assert response.status_code == 302
+    jobs_drain()  # the worker reads the file for the inspection page
     html = gis.get(response["Location"]).content.decode()
     # The layer's import aliases map the hotline's column names.
     for field, column in (
@@ -130,6 +131,7 @@ def test_the_import_pages_take_a_hotline_export_with_its_chinese_columns(areas, 
         assert _selected(html, f"map__{field}") == column
     upload_url = response["Location"]
     gis.post(upload_url, {**_form(html), "action": "validate"})
+    jobs_drain()  # the worker checks the whole file
     gis.post(upload_url + "commit")
     jobs_drain()
     made = WorkOrder.objects.get(code="2306040001")

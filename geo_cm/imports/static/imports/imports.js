@@ -1,4 +1,6 @@
-/* Import pages: the preview map of the first features, and the commit job's progress bar. */
+/* Import pages: the preview map of the first features, and the progress bar of a job (the
+   inspection, which reloads the page when it ends, or the commit, which moves on to the
+   import's record). */
 (function () {
   "use strict";
   var C = JSON.parse(document.getElementById("imp-config").textContent);
@@ -47,7 +49,9 @@
           bar.value = job.progress;
           status.dataset.status = job.status;
           status.textContent = T[job.status] || job.status;
-          if (job.status === "done" && job.result && job.result.record) {
+          if (C.reload && (job.status === "done" || job.status === "failed")) {
+            window.location.reload();  // the page now shows the inspection (or why not)
+          } else if (job.status === "done" && job.result && job.result.record) {
             window.location.assign(C.record.replace(/0\/$/, job.result.record + "/"));
           } else if (job.status === "failed") {
             var message = document.getElementById("job-message");
