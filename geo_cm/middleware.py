@@ -7,8 +7,8 @@ by the switcher) or ``?lang=`` choose; everything else gets settings.LANGUAGE_CO
 
 import gzip
 import secrets
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import time
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -151,6 +151,8 @@ def _gzip_with_random_name(data: bytes, level: int, max_random_bytes: int) -> by
     header[3] = gzip.FNAME
     name = secrets.token_hex(secrets.randbelow(max_random_bytes) // 2 + 1).encode() + b"\x00"
     return bytes(header) + name + body[10:]
+
+
 class ReplicaReadsMiddleware:
     """Lets a request's reads go to the read replica, and pins a writer to the primary.
 
