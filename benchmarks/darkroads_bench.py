@@ -13,17 +13,15 @@ roads x lights (211 s at a million on this machine in issue 15). Both must find 
 dark length. Usage: ``python benchmarks/darkroads_bench.py [LIGHTS ...]``.
 """
 
-import contextlib
 import os
 import sys
 import time
 from pathlib import Path
 
-import dj_database_url
-import psycopg2
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks._scratch import scratch_database  # noqa: E402
+
 BENCH_DB = "geocm_bench_darkroads"
 DEFAULT_SIZES = [100_000, 1_000_000]
 REFERENCE_MAX = 100_000
@@ -69,31 +67,6 @@ def reference_dark_rows(cursor, spacing_m: float) -> list[tuple[str, float]]:
     """(road code, dark metres) of every dark stretch, by the previous query."""
     cursor.execute(REFERENCE_SQL, {"s": spacing_m})
     return cursor.fetchall()
-
-
-@contextlib.contextmanager
-def scratch_database(base_url: str, name: str):
-    cfg = dj_database_url.parse(base_url)
-    server = dict(user=cfg["USER"], password=cfg["PASSWORD"], host=cfg["HOST"], port=cfg["PORT"])
-
-    def run(statement):
-        conn = psycopg2.connect(dbname="postgres", **server)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-        finally:
-            conn.close()
-
-    run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    run(f"CREATE DATABASE {name}")
-    try:
-        yield base_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _roads(cur):

@@ -30,39 +30,17 @@ import urllib.request
 from pathlib import Path
 from statistics import median
 
-import dj_database_url
 import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks._scratch import scratch_database  # noqa: E402
+
 BENCH_DB = "geocm_bench_items"
 ROWS = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 PAGE = 10_000
 RUNS = 7
 HEADERS = {"Host": "127.0.0.1", "X-Forwarded-Proto": "https"}
-
-
-@contextlib.contextmanager
-def scratch_database(base_url: str, name: str):
-    """A fresh database ``name`` on the server of ``base_url``, dropped on exit."""
-    cfg = dj_database_url.parse(base_url)
-    server = dict(user=cfg["USER"], password=cfg["PASSWORD"], host=cfg["HOST"], port=cfg["PORT"])
-
-    def run(statement):
-        conn = psycopg2.connect(dbname="postgres", **server)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-        finally:
-            conn.close()
-
-    run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    run(f"CREATE DATABASE {name}")
-    try:
-        yield base_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def _load(url):

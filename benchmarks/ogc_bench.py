@@ -15,7 +15,6 @@ scratch database (geocm_bench_ogc) beside the development one and drops it after
 Prints medians of RUNS runs.
 """
 
-import contextlib
 import json
 import os
 import sys
@@ -24,11 +23,10 @@ from pathlib import Path
 from statistics import median
 from urllib.parse import urlencode
 
-import dj_database_url
-import psycopg2
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks._scratch import scratch_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_cm.settings")
 
 BENCH_DB = "geocm_bench_ogc"
@@ -40,32 +38,6 @@ FILTER = (
     f"S_INTERSECTS(geometry, {WEST_HALF}) AND accessible = TRUE AND category IN ('city', 'scenic')"
 )
 CRS_4549 = "http://www.opengis.net/def/crs/EPSG/0/4549"
-
-
-@contextlib.contextmanager
-def scratch_database(base_url: str, name: str):
-    """A fresh database named ``name`` on the server of ``base_url``; dropped on exit."""
-    cfg = dj_database_url.parse(base_url)
-    server = dict(user=cfg["USER"], password=cfg["PASSWORD"], host=cfg["HOST"], port=cfg["PORT"])
-
-    def run(statement):
-        conn = psycopg2.connect(dbname="postgres", **server)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-        finally:
-            conn.close()
-
-    run(f"DROP DATABASE IF EXISTS {name}")
-    run(f"CREATE DATABASE {name}")
-    try:
-        yield base_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        run(f"DROP DATABASE IF EXISTS {name}")
 
 
 def _load(cursor):

@@ -38,6 +38,8 @@ import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks._scratch import scratch_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "geo_cm.settings")
 
 BENCH_DB = "geocm_bench_tiles"
@@ -46,33 +48,6 @@ RUNS = int(os.environ.get("TILES_BENCH_RUNS", "5"))
 # The densest part of the demo district (Jiangpu / Taishan): tiles are taken here.
 CENTER = (118.63, 32.07)
 LAYER = "street-lights"
-
-
-@contextlib.contextmanager
-def scratch_database(base_url: str, name: str):
-    """A fresh database named ``name`` on the server of ``base_url``; dropped on exit."""
-    cfg = dj_database_url.parse(base_url)
-    server = dict(user=cfg["USER"], password=cfg["PASSWORD"], host=cfg["HOST"], port=cfg["PORT"])
-
-    def run(statement):
-        conn = psycopg2.connect(dbname="postgres", **server)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-        finally:
-            conn.close()
-
-    run(f"DROP DATABASE IF EXISTS {name}")
-    run(f"CREATE DATABASE {name}")
-    try:
-        yield base_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        # FORCE: a connection left open by a failed run must not keep the scratch data.
-        run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def load_lights(cursor, n: int) -> None:
