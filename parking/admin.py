@@ -1,8 +1,5 @@
 from django.contrib import admin
 from django.contrib.gis.db import models as gis_models
-from django.core.paginator import Paginator
-from django.db import connection
-from django.utils.functional import cached_property
 from leaflet.forms.widgets import LeafletWidget
 
 from geo_cm.admin import AssetAdmin, LargeTableAdmin
@@ -49,32 +46,6 @@ class SharingWindowAdmin(admin.ModelAdmin):
     autocomplete_fields = ("facility",)
 
 
-class EstimatedCountPaginator(Paginator):
-    """Counts an unfiltered list from the planner's statistics instead of count(*).
-
-    Counting tens of millions of reports took seconds per page; the sum of the
-    partitions' ``reltuples`` (kept by autovacuum/ANALYZE) is free and near enough for
-    "page 3 of ~40,000". A filtered list (a facility, a date range) is counted exactly:
-    partition pruning and the indexes keep that cheap.
-    """
-
-    @cached_property
-    def count(self):
-        query = getattr(self.object_list, "query", None)
-        if query is not None and not query.where:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT coalesce(sum(greatest(c.reltuples, 0)), 0)::bigint FROM pg_inherits i"
-                    " JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = %s::regclass",
-                    [self.object_list.model._meta.db_table],
-                )
-                estimate = cursor.fetchone()[0]
-            # Fresh tables have no statistics yet: count them, they are small.
-            if estimate > 10_000:
-                return estimate
-        return super().count
-
-
 @admin.register(OccupancyReport)
 class OccupancyReportAdmin(LargeTableAdmin):
     list_display = ("facility", "observed_at", "free_berths", "occupied_berths", "source")
@@ -83,5 +54,3 @@ class OccupancyReportAdmin(LargeTableAdmin):
     # ranges (today, past 7 days, this month, this year) prune to one or a few partitions.
     list_filter = (("observed_at", admin.DateFieldListFilter),)
     autocomplete_fields = ("facility",)
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False

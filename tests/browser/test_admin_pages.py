@@ -24,11 +24,13 @@ def test_status_change_with_a_reason_reads_in_labels_and_local_time(
     browser, live_server, admin_user
 ):
     browser.set_window_size(1440, 900)
-    browser.get(live_server.url + "/admin/login/")
-    assert "GeoCM 管理" in browser.find_element(By.ID, "site-name").text
+    # The admin's own log-in sends to the site's one log-in page, which comes back.
+    browser.get(live_server.url + "/admin/login/?next=/admin/")
     browser.find_element(By.NAME, "username").send_keys("root")
     browser.find_element(By.NAME, "password").send_keys("pw-root")
-    browser.find_element(By.CSS_SELECTOR, "#login-form [type=submit]").click()
+    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    WebDriverWait(browser, 20).until(lambda d: d.find_elements(By.ID, "site-name"))
+    assert "GeoCM 管理" in browser.find_element(By.ID, "site-name").text
     toilet = Toilet.objects.get(code="GC-ADM")
     url = f"{live_server.url}/admin/toilets/toilet/{toilet.pk}/change/"
     browser.get(url)

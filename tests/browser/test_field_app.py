@@ -149,8 +149,16 @@ def list_near(browser, lat, lon):
 
 
 def open_listed(browser, code):
-    buttons = browser.find_elements(By.CSS_SELECTOR, "#f-list button")
-    next(b for b in buttons if code in b.text).click()
+    # Found and clicked in one script: the list may be drawn again (from the phone's cache,
+    # then from the network) between a lookup and a click made from here.
+    clicked = browser.execute_script(
+        "var code = arguments[0];"
+        "var b = Array.from(document.querySelectorAll('#f-list button'))"
+        ".find(function (x) { return x.textContent.includes(code); });"
+        "if (b) b.click(); return !!b;",
+        code,
+    )
+    assert clicked, f"{code} is not listed"
     wait(browser, f"return document.getElementById('f-title').textContent.includes('{code}')")
 
 

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from geo_cm.imports.models import ImportUpload
+from geo_cm.jobs.queue import jobs_drain
 
 from .test_pages import _form
 
@@ -24,8 +25,18 @@ def gis_zh(gis_user):
 
 
 def _upload(client, name, content, url="/imports/"):
+    """Upload, then let the worker read the file (the page shows its result from then on)."""
     data = {"layer": "toilets", "file": SimpleUploadedFile(name, content)}
-    return client.post(url, data)
+    response = client.post(url, data)
+    jobs_drain()
+    return response
+
+
+def _validate(client, url, form):
+    """Ask for the whole-file check and let the worker run it."""
+    response = client.post(url, form)
+    jobs_drain()
+    return response
 
 
 def test_polygons_offered_to_a_point_layer_are_refused_at_once(areas, gis_zh):
@@ -39,7 +50,7 @@ def test_polygons_offered_to_a_point_layer_are_refused_at_once(areas, gis_zh):
     assert '<dd data-fact="geometry">多面、面</dd>' in html
     assert "MultiPolygon" not in html.split('id="geometry-mismatch"')[1].split("</div>")[0]
     # The check names each row's type in words, and the file's error too.
-    response = gis_zh.post(response["Location"], {**_form(html), "action": "validate"})
+    response = _validate(gis_zh, response["Location"], {**_form(html), "action": "validate"})
     report = gis_zh.get(response["Location"]).content.decode()
     assert "几何类型不正确（多面）；该图层要求点" in report
     assert "文件中是 多面、面 几何；图层“公共厕所”存放的是点" in report
@@ -47,6 +58,7 @@ def test_polygons_offered_to_a_point_layer_are_refused_at_once(areas, gis_zh):
     upload = ImportUpload.objects.get()
     upload.centroids = True
     upload.save(update_fields=["centroids"])
+    jobs_drain()
     html = gis_zh.get(f"/imports/uploads/{upload.pk}/").content.decode()
     assert 'id="geometry-mismatch"' not in html
 
@@ -55,7 +67,7 @@ def test_allowed_values_are_listed_as_labels(areas, gis_zh):
     survey = "名称,类型,经度,纬度\n文德路公厕,城里,118.612,32.021\n".encode("utf-8-sig")
     response = _upload(gis_zh, "survey.csv", survey)
     page = gis_zh.get(response["Location"]).content.decode()
-    response = gis_zh.post(response["Location"], {**_form(page), "action": "validate"})
+    response = _validate(gis_zh, response["Location"], {**_form(page), "action": "validate"})
     report = gis_zh.get(response["Location"]).content.decode()
     assert "不是允许的值（城市公厕、景区公厕、农村公厕" in report
     assert "city, scenic" not in report
@@ -71,7 +83,7 @@ def test_check_counts_progress_title_and_the_language_kept(areas, gis_zh):
     page = gis_zh.get(inspect).content.decode()
     assert "Inspect and map fields" in page
     form = {**_form(page), "map__status": "=", "value__status": "open", "action": "validate"}
-    response = gis_zh.post(inspect, form)
+    response = _validate(gis_zh, inspect, form)
     assert response["Location"].endswith("/report?lang=en")
     report = gis_zh.get(response["Location"]).content.decode()
     summary = report.split('id="check-summary"')[1].split("</div>\n  </div>")[0]
