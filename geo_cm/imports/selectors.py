@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.gis.db.models import Extent
 from django.contrib.gis.db.models.functions import AsGeoJSON
@@ -13,9 +14,6 @@ from geo_cm.registry import Layer
 
 from .models import ImportRecord
 
-# The map draws at most this many of an import's records; the count and the extent are
-# always of all of them (a million street lights would be ~150 MB of GeoJSON).
-HIGHLIGHT_LIMIT = 5000
 GEOJSON_PRECISION = 7  # ~1 cm in EPSG:4326 degrees
 # The history rows of an import are stamped with the database's now() of the transaction
 # that wrote them, which may start before the record's created_at (the commit job opens its
@@ -25,15 +23,15 @@ HISTORY_WINDOW = dt.timedelta(hours=6)
 TOUCHED = (ChangeRecord.Action.CREATE, ChangeRecord.Action.UPDATE, ChangeRecord.Action.STATUS)
 
 
-def import_records_geojson(
-    *, record: ImportRecord, layer: Layer, limit: int = HIGHLIGHT_LIMIT
-) -> dict:
+def import_records_geojson(*, record: ImportRecord, layer: Layer, limit: int | None = None) -> dict:
     """The records of ``layer`` that the import ``record`` created or changed and that
     still exist (a later edit does not remove them; a later delete does).
 
     Returns ``count`` (all of them), ``shown`` (how many ``records`` holds: the first
-    ``limit`` by id), ``extent`` ([west, south, east, north] in EPSG:4326 degrees, computed
-    over all of them by ST_Extent; None when there are none) and ``records``, a GeoJSON
+    ``limit`` by id; default the setting ``GEOCM["IMPORT_HIGHLIGHT_LIMIT"]``, 5,000: a
+    million street lights would be ~150 MB of GeoJSON), ``extent`` ([west, south, east,
+    north] in EPSG:4326 degrees, computed over all of them by ST_Extent; None when there
+    are none) and ``records``, a GeoJSON
     FeatureCollection in EPSG:4326 (lon, lat) whose features carry the record's primary key
     as ``id`` and the properties ``id``, ``code``, ``name`` (None when the layer has no
     name) and ``status``. An import that did not commit wrote nothing: count 0.
@@ -41,6 +39,8 @@ def import_records_geojson(
     empty = {"type": "FeatureCollection", "features": []}
     if record.status != ImportRecord.Status.COMMITTED or record.finished_at is None:
         return {"count": 0, "shown": 0, "extent": None, "records": empty}
+    if limit is None:
+        limit = settings.GEOCM["IMPORT_HIGHLIGHT_LIMIT"]
     model = layer.model
     touched = ChangeRecord.objects.filter(
         content_type=ContentType.objects.get_for_model(model),

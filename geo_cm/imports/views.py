@@ -38,7 +38,7 @@ from .exports import (
     layer_export,
 )
 from .models import ImportRecord
-from .selectors import HIGHLIGHT_LIMIT, import_records_geojson
+from .selectors import import_records_geojson
 
 EXPORT_PARAMS = {"format", "subdistrict", "status", "bbox", "encoding", "crs"}
 
@@ -118,7 +118,8 @@ class ImportRecordsView(APIView):
             "For the importer and for staff who may read the import's layer. `count` is the "
             "number of records the import created or changed that still exist; `records` "
             "(a GeoJSON FeatureCollection in EPSG:4326, properties id, code, name, status) "
-            f"holds the first {HIGHLIGHT_LIMIT} by id (`shown`); `extent` is [west, south, "
+            "holds the first ones by id (`shown`; 5,000 unless the setting "
+            "IMPORT_HIGHLIGHT_LIMIT says otherwise); `extent` is [west, south, "
             "east, north] in degrees over all of them. Anyone else gets a 404."
         ),
         responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(OpenApiTypes.OBJECT)},

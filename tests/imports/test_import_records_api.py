@@ -112,3 +112,10 @@ def test_who_may_read_an_imports_records(two_imports, anon_client, planner_clien
     assert "features" not in response.content.decode()
     assert planner_client.get("/api/imports/999999/records").status_code == 404
     assert planner_client.get(url + "?limit=1").status_code == 400
+
+
+def test_the_api_caps_at_the_setting(gis_client, two_imports, settings):
+    first, _second = two_imports
+    settings.GEOCM = {**settings.GEOCM, "IMPORT_HIGHLIGHT_LIMIT": 1}
+    body = gis_client.get(f"/api/imports/{first.pk}/records").json()
+    assert (body["count"], body["shown"], _codes(body)) == (3, 1, ["GC-0001"])

@@ -333,7 +333,20 @@
   window.geocmFramedBy = null;
 
   function fitTo(bounds, by) {
-    map.fitBounds(bounds, { padding: [30, 30], maxZoom: 16 });
+    // The legend floats over the map (on the right on a desktop, at the bottom on a
+    // phone): keep what is framed out from under it.
+    var right = 30;
+    var bottom = 30;
+    var panel = document.getElementById("legend");
+    if (panel) {
+      var box = panel.getBoundingClientRect();
+      var area = mapElement.getBoundingClientRect();
+      if (box.width < area.width / 2) right += Math.max(0, area.right - box.left);
+      else bottom += Math.max(0, area.bottom - box.top);
+    }
+    map.fitBounds(bounds, {
+      paddingTopLeft: [30, 30], paddingBottomRight: [right, bottom], maxZoom: 16
+    });
     window.geocmFramedBy = by;
   }
 
