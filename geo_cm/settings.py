@@ -449,6 +449,9 @@ GEOCM = {
     "TILE_CACHE_SECONDS": int(os.environ.get("GEOCM_TILE_CACHE_SECONDS", "3600")),
     # The overview map draws a layer from tiles above this many records, else as GeoJSON.
     "MAP_TILED_ABOVE": int(os.environ.get("GEOCM_MAP_TILED_ABOVE", "1000")),
+    # The overview map draws at most this many of an import's records as its highlight
+    # (the count and the framing are of all of them).
+    "IMPORT_HIGHLIGHT_LIMIT": int(os.environ.get("GEOCM_IMPORT_HIGHLIGHT_LIMIT", "5000")),
 }
 
 LOGGING = {

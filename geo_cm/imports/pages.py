@@ -7,6 +7,7 @@ layer before the commit job, and the commit is one transaction.
 
 import csv
 import io
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -241,6 +242,20 @@ def import_inspect(request, pk):
     return redirect("import-validation", pk=upload.pk)
 
 
+def _highlights(record) -> bool:
+    """Whether the overview map can highlight what the import wrote (it wrote something)."""
+    return record.status == ImportRecord.Status.COMMITTED and record.created + record.updated > 0
+
+
+def _map_url(record) -> str:
+    """The overview map with the import's layer alone and, when it wrote records, those
+    records highlighted and framed (``?import=``)."""
+    query = {"layer": record.layer}
+    if _highlights(record):
+        query["import"] = record.pk
+    return f"{reverse('map')}?{urlencode(query)}"
+
+
 def _record_page(request, record, *, upload=None):
     layer = registry.get(record.layer)
     can_commit = (
@@ -265,7 +280,8 @@ def _record_page(request, record, *, upload=None):
             "warning_count": warnings,
             "notes": notes[:REPORT_ROWS_SHOWN],
             "more_notes": max(0, len(notes) - REPORT_ROWS_SHOWN),
-            "map_url": f"{reverse('map')}?layer={record.layer}",
+            "map_url": _map_url(record),
+            "highlight": _highlights(record),
         },
     )
 

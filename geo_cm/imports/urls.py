@@ -4,6 +4,7 @@ from . import export_pages, pages, views
 
 urlpatterns = [
     path("api/export/<slug:layer>", views.LayerExportView.as_view(), name="layer-export"),
+    path("api/imports/<int:pk>/records", views.ImportRecordsView.as_view(), name="import-records"),
     path("imports/", pages.imports_home, name="imports"),
     path("imports/export", export_pages.export_download, name="layer-export-download"),
     path("imports/uploads/<int:pk>/", pages.import_inspect, name="import-inspect"),

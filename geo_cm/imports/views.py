@@ -1,4 +1,5 @@
-"""Export endpoint: ``/api/export/<layer>?format=geojson|gpkg|shp|csv|xlsx``.
+"""Export endpoint: ``/api/export/<layer>?format=geojson|gpkg|shp|csv|xlsx``, and the
+records of one import for the overview map's highlight: ``/api/imports/<id>/records``.
 
 Filters: ``subdistrict`` (current or former code), ``status`` (comma-separated), ``bbox``
 (CRS84 minLon,minLat,maxLon,maxLat), ``encoding`` (shapefiles: utf-8 or gbk) and ``crs``
@@ -8,9 +9,13 @@ staff fields. A bad parameter is a 400 naming it; an unknown or hidden layer a 4
 """
 
 from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.permissions import AllowAny
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from geo_cm.api.params import (
@@ -32,6 +37,8 @@ from .exports import (
     export_error,
     layer_export,
 )
+from .models import ImportRecord
+from .selectors import import_records_geojson
 
 EXPORT_PARAMS = {"format", "subdistrict", "status", "bbox", "encoding", "crs"}
 
@@ -96,3 +103,51 @@ class LayerExportView(APIView):
         response["X-Feature-Count"] = str(export.count)
         response["Content-Crs"] = crs.header
         return response
+
+
+class ImportRecordsView(APIView):
+    """The records one import created or changed, for the map that highlights them."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["Imports"],
+        operation_id="getImportRecords",
+        summary="The records an import created or changed (GeoJSON), for the map",
+        description=(
+            "For the importer and for staff who may read the import's layer. `count` is the "
+            "number of records the import created or changed that still exist; `records` "
+            "(a GeoJSON FeatureCollection in EPSG:4326, properties id, code, name, status) "
+            "holds the first ones by id (`shown`; 5,000 unless the setting "
+            "IMPORT_HIGHLIGHT_LIMIT says otherwise); `extent` is [west, south, "
+            "east, north] in degrees over all of them. Anyone else gets a 404."
+        ),
+        responses={200: OpenApiTypes.OBJECT, 404: OpenApiResponse(OpenApiTypes.OBJECT)},
+    )
+    def get(self, request, pk: int):
+        reject_unknown(request.query_params, set())
+        record = ImportRecord.objects.filter(pk=pk).first()
+        layer = registry.get(record.layer) if record else None
+        # As on the import's page: its author or a staff reader of its layer; and the
+        # layer must be one this user may see at all (an author may have lost the role).
+        allowed = (
+            layer is not None
+            and layer.visible_to(request.user)
+            and (record.user_id == request.user.pk or layer.is_staff_reader(request.user))
+        )
+        if not allowed:
+            raise NotFound(_("No such import."))
+        return Response(
+            {
+                "import": {
+                    "id": record.pk,
+                    "layer": layer.slug,
+                    "layer_title": str(layer.title),
+                    "file_name": record.file_name,
+                    "status": record.status,
+                    "created": record.created,
+                    "updated": record.updated,
+                },
+                **import_records_geojson(record=record, layer=layer),
+            }
+        )

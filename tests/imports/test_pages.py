@@ -155,7 +155,7 @@ def test_upload_inspect_validate_commit_in_the_background(areas, gis, gis_user, 
     result = gis.get(f"/imports/records/{record.pk}/")
     html = result.content.decode()
     assert '<dd data-count="created">5</dd>' in html
-    assert 'href="/?layer=toilets"' in html
+    assert f'href="/?layer=toilets&amp;import={record.pk}"' in html  # highlighted, framed
     # The inspection of an imported upload leads to its result.
     assert gis.get(f"/imports/uploads/{upload.pk}/")["Location"] == f"/imports/records/{record.pk}/"
     assert "公厕.zip" in gis.get("/imports/").content.decode()

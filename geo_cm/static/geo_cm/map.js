@@ -318,18 +318,64 @@
   var focus = query.get("layer");
   if (!bySlug[focus]) focus = null;
 
+  // ?plan=&target= or ?import= ask for records drawn highlighted above the layers. The
+  // highlight frames the map, not the layer: whichever of the two loads last, the view
+  // ends on the highlighted records (the layer's framing waits, and is used only when the
+  // highlight fails or has nothing to show).
+  var mapElement = document.getElementById("map");
+  var targetUrl = mapElement.dataset.planTargetUrl;
+  var importUrl = mapElement.dataset.importRecordsUrl;
+  var importId = /^[0-9]+$/.test(query.get("import") || "") ? query.get("import") : null;
+  var planWanted = Boolean(query.get("plan") && query.get("target") && targetUrl);
+  var importWanted = Boolean(!planWanted && importId && importUrl);
+  var framing = planWanted || importWanted ? "waiting" : "free";  // then "highlight"
+  var layerFraming = null;  // the layer's framing, held while the highlight loads
+  window.geocmFramedBy = null;
+
+  function fitTo(bounds, by) {
+    // The legend floats over the map (on the right on a desktop, at the bottom on a
+    // phone): keep what is framed out from under it.
+    var right = 30;
+    var bottom = 30;
+    var panel = document.getElementById("legend");
+    if (panel) {
+      var box = panel.getBoundingClientRect();
+      var area = mapElement.getBoundingClientRect();
+      if (box.width < area.width / 2) right += Math.max(0, area.right - box.left);
+      else bottom += Math.max(0, area.bottom - box.top);
+    }
+    map.fitBounds(bounds, {
+      paddingTopLeft: [30, 30], paddingBottomRight: [right, bottom], maxZoom: 16
+    });
+    window.geocmFramedBy = by;
+  }
+
+  function frameForLayer(bounds) {
+    if (framing === "free") fitTo(bounds, "layer");
+    else if (framing === "waiting") layerFraming = bounds;
+  }
+
+  function highlightFramed(bounds) {
+    if (bounds && bounds.isValid()) {
+      framing = "highlight";
+      fitTo(bounds, "highlight");
+    } else {
+      framing = "free";
+      if (layerFraming) fitTo(layerFraming, "layer");
+    }
+    layerFraming = null;
+  }
+
   function fitLayer(layer, group) {
     if (!layer.tiles) {
-      if (group.getLayers().length) {
-        map.fitBounds(group.getBounds(), { padding: [30, 30], maxZoom: 16 });
-      }
+      if (group.getLayers().length) frameForLayer(group.getBounds());
       return;
     }
     fetch(layer.tilejson, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (tilejson) {
         var b = tilejson.bounds;
-        if (b) map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [30, 30], maxZoom: 16 });
+        if (b) frameForLayer(L.latLngBounds([[b[1], b[0]], [b[3], b[2]]]));
       });
   }
 
@@ -473,56 +519,99 @@
     });
   }
 
-  // --- Plan target highlight -----------------------------------------------------------
+  // --- Highlights: a plan target's records, an import's records ----------------------
+
+  var highlightNote = null;
+  function noteShow(textValue) {
+    // Above the folded legend, so a phone shows what is highlighted without unfolding it.
+    if (!highlightNote) {
+      highlightNote = document.createElement("p");
+      highlightNote.className = "highlight-note";
+      var legend = document.getElementById("legend");
+      legend.insertBefore(highlightNote, details || list);
+    }
+    highlightNote.innerHTML = "<span class='swatch swatch-highlight'></span>";
+    highlightNote.appendChild(document.createTextNode(textValue));
+  }
+
+  function drawHighlight(records, popupOf) {
+    map.createPane("highlight").style.zIndex = 650;  // above tiled points (450)
+    var group = L.geoJSON(records, {
+      pane: "highlight",
+      pointToLayer: function (feature, latlng) {
+        return L.circleMarker(latlng, {
+          pane: "highlight", radius: 9, color: "#ff6f00", weight: 3,
+          fillColor: "#ffeb3b", fillOpacity: 0.9, bubblingMouseEvents: false
+        });
+      },
+      style: function () {
+        return { color: "#ff6f00", weight: 8, opacity: 0.9, bubblingMouseEvents: false };
+      },
+      onEachFeature: function (feature, lyr) { lyr.bindPopup(popupOf(feature)); }
+    }).addTo(map);
+    window.geocmHighlightGroup = group;
+    return group;
+  }
+
+  function fetchJson(url) {
+    return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); });
+  }
+
+  function highlightFailed() {
+    noteShow(text.failed);
+    window.geocmHighlight = -1;
+    highlightFramed(null);
+  }
 
   // ?plan=2023&target=P1[&today=…] (links from the plans dashboard): draw the records that
   // count for the target above every layer, and zoom to them.
-  var targetUrl = document.getElementById("map").dataset.planTargetUrl;
-  if (query.get("plan") && query.get("target") && targetUrl) {
+  if (planWanted) {
     window.geocmHighlight = null;
     var url = targetUrl.replace(/0\/targets\/_$/, encodeURIComponent(query.get("plan")) +
       "/targets/" + encodeURIComponent(query.get("target")));
     if (query.get("today")) url += "?today=" + encodeURIComponent(query.get("today"));
-    var note = document.createElement("p");
-    note.className = "highlight-note";
-    note.textContent = text.loading;
-    list.parentNode.insertBefore(note, list);
-    map.createPane("highlight").style.zIndex = 650;
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
-      .then(function (body) {
-        var records = body.records || { type: "FeatureCollection", features: [] };
-        var group = L.geoJSON(records, {
-          pane: "highlight",
-          pointToLayer: function (feature, latlng) {
-            return L.circleMarker(latlng, {
-              pane: "highlight", radius: 9, color: "#ff6f00", weight: 3,
-              fillColor: "#ffeb3b", fillOpacity: 0.9, bubblingMouseEvents: false
-            });
-          },
-          style: function () {
-            return { color: "#ff6f00", weight: 8, opacity: 0.9, bubblingMouseEvents: false };
-          },
-          onEachFeature: function (feature, lyr) {
-            var p = feature.properties;
-            lyr.bindPopup("<strong>" + escapeHtml(p.code) + "</strong> " +
-              escapeHtml(p.name || "") + "<br>" + escapeHtml(p.subdistrict_name || "") +
-              " · " + escapeHtml(p.date || "—"));
-          }
-        }).addTo(map);
-        window.geocmHighlightGroup = group;
-        var progress = body.progress;
-        note.textContent = progress.code + " " +
-          (english ? progress.title_en : progress.title_zh) + ": " +
-          records.features.length + " " + text.highlighted;
-        if (records.features.length) {
-          map.fitBounds(group.getBounds(), { padding: [30, 30], maxZoom: 16 });
-        }
-        window.geocmHighlight = records.features.length;
-      })
-      .catch(function () {
-        note.textContent = text.failed;
-        window.geocmHighlight = -1;
+    noteShow(text.loading);
+    fetchJson(url).then(function (body) {
+      var records = body.records || { type: "FeatureCollection", features: [] };
+      var group = drawHighlight(records, function (feature) {
+        var p = feature.properties;
+        return "<strong>" + escapeHtml(p.code) + "</strong> " +
+          escapeHtml(p.name || "") + "<br>" + escapeHtml(p.subdistrict_name || "") +
+          " · " + escapeHtml(p.date || "—");
       });
+      var progress = body.progress;
+      noteShow(progress.code + " " + (english ? progress.title_en : progress.title_zh) + ": " +
+        records.features.length + " " + text.highlighted);
+      window.geocmHighlight = records.features.length;
+      highlightFramed(records.features.length ? group.getBounds() : null);
+    }).catch(highlightFailed);
+  }
+
+  // ?import=42 (the link on an import's result page): the records that import created or
+  // changed, above its layer (GeoJSON or tiles), the map framed on all of them (the
+  // server's extent: a large import draws only its first records but frames them all).
+  if (importWanted) {
+    window.geocmHighlight = null;
+    noteShow(text.loading);
+    fetchJson(importUrl.replace(/\/0\/records$/, "/" + importId + "/records")).then(function (body) {
+      var layer = bySlug[body["import"].layer];
+      drawHighlight(body.records, function (feature) {
+        var p = feature.properties;
+        var status = layer ? display(layer, layer.statusField, p.status) : p.status;
+        return "<strong>" + escapeHtml(p.code) + "</strong> " + escapeHtml(p.name || "") +
+          "<br>" + escapeHtml(layer ? layer.title : body["import"].layer_title) + " · " +
+          escapeHtml(status || "—");
+      });
+      var label = text.importRecords.replace("{n}", formatCount(body.count));
+      if (body.shown < body.count) {
+        label += text.importShown.replace("{shown}", formatCount(body.shown));
+      }
+      noteShow(label);
+      window.geocmHighlight = body.shown;
+      window.geocmHighlightCount = body.count;
+      var e = body.extent;
+      highlightFramed(e ? L.latLngBounds([[e[1], e[0]], [e[3], e[2]]]) : null);
+    }).catch(highlightFailed);
   }
 })();
