@@ -226,7 +226,12 @@ class TilesetView(LayerView):
         summary="Tileset metadata (OGC 2D TMS tileset JSON, or TileJSON 3.0 with f=tilejson)",
         operation_id="getCollectionVectorTileSet",
         parameters=[OpenApiParameter("f", str, enum=["json", "tilejson"])],
-        responses={200: OpenApiTypes.OBJECT, 404: openapi.ERROR},
+        # Both answers are documented: the tileset JSON, and TileJSON with its own type.
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, TILEJSON): OpenApiTypes.OBJECT,
+            404: openapi.ERROR,
+        },
     )
     def get(self, request, collection_id, tms_id):
         params.reject_unknown(request.query_params, {"f"})
