@@ -91,7 +91,8 @@
   }
   function frame(code) {
     var shape = shapeOf(code);
-    if (shape) map.fitBounds(shape.getBounds(), { padding: [12, 12] });
+    // Not animated: the frame is settled when the answer is shown (and when a test reads it).
+    if (shape) map.fitBounds(shape.getBounds(), { padding: [12, 12], animate: false });
   }
 
   /* ---- the legend: what each colour means, for the layer analysed ---- */
